@@ -1,0 +1,106 @@
+"""Privacy (AVG/GDPR): show what is stored, export it, delete it.
+
+Every table with a foreign key to `users.id` holds personal data; such tables are found from the
+metadata, so later tables are exported and deleted without changes here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Column, Table, delete, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions._registry import ActionContext, ActionResult, Attachment, action
+from core.db import Base
+from core.models import User
+
+logger = logging.getLogger(__name__)
+
+EXPORT_FORMAT_VERSION = 1
+
+
+def personal_tables() -> list[tuple[Table, Column[Any]]]:
+    """Tables (in dependency order) with the column that points to `users.id`."""
+    found: list[tuple[Table, Column[Any]]] = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "users" and fk.column.name == "id":
+                found.append((table, fk.parent))
+                break
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+async def export_user_data(*, session: AsyncSession, user: User) -> dict[str, Any]:
+    """Everything stored about `user`, as one JSON-ready document."""
+    mapper = inspect(User)
+    profile = {attr.key: _jsonable(getattr(user, attr.key)) for attr in mapper.column_attrs}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table, column in personal_tables():
+        rows = (await session.execute(select(table).where(column == user.id))).mappings().all()
+        tables[table.name] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+    return {"format_version": EXPORT_FORMAT_VERSION, "user": profile, "data": tables}
+
+
+async def delete_user_data(*, session: AsyncSession, user: User) -> int:
+    """Delete the user and every row that points to them; return the number of rows deleted."""
+    deleted = 0
+    for table, column in reversed(personal_tables()):
+        result = await session.execute(delete(table).where(column == user.id))
+        deleted += max(result.rowcount, 0)  # type: ignore[attr-defined]
+    await session.delete(user)
+    await session.flush()
+    logger.info("deleted user %s and %s related rows", user.id, deleted)
+    return deleted + 1
+
+
+async def count_user_rows(*, session: AsyncSession, user: User) -> int:
+    document = await export_user_data(session=session, user=user)
+    return sum(len(rows) for rows in document["data"].values())
+
+
+@action("privacy_summary")
+async def privacy_summary(ctx: ActionContext) -> ActionResult:
+    """Fill slots that describe what is stored about the user."""
+    tz = ctx.settings.tz
+    return ActionResult(
+        slots={
+            "has_consent": ctx.user.consent,
+            "stored_name": ctx.user.name or "–",
+            "since": ctx.user.created_at.astimezone(tz).strftime("%d-%m-%Y"),
+            "record_count": await count_user_rows(session=ctx.session, user=ctx.user),
+        }
+    )
+
+
+@action("privacy_export")
+async def privacy_export(ctx: ActionContext) -> ActionResult:
+    """Send all stored data as a JSON file."""
+    document = await export_user_data(session=ctx.session, user=ctx.user)
+    document["exported_at"] = ctx.now.isoformat()
+    content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+    stamp = ctx.now.astimezone(ctx.settings.tz).strftime("%Y%m%d-%H%M%S")
+    return ActionResult(
+        attachments=[Attachment(filename=f"leerloop-gegevens-{stamp}.json", content=content)]
+    )
+
+
+@action("privacy_delete")
+async def privacy_delete(ctx: ActionContext) -> ActionResult:
+    """Delete every row of the user."""
+    await delete_user_data(session=ctx.session, user=ctx.user)
+    return ActionResult(user_deleted=True)

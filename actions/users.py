@@ -1,0 +1,69 @@
+"""Users: find or create by channel and chat id; consent."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions._registry import ActionContext, ActionResult, action
+from core.models import Channel, User
+
+
+async def get_or_create_user(*, session: AsyncSession, channel: Channel, external_id: str) -> User:
+    """Return the user for this chat, creating a row that holds nothing but the chat id."""
+    stmt = select(User).where(User.channel == channel, User.external_id == external_id)
+    user = (await session.execute(stmt)).scalar_one_or_none()
+    if user is not None:
+        return user
+    user = User(channel=channel, external_id=external_id)
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # created by a concurrent update of the same chat
+        return (await session.execute(stmt)).scalar_one()
+    return user
+
+
+async def find_user(*, session: AsyncSession, channel: Channel, external_id: str) -> User | None:
+    stmt = select(User).where(User.channel == channel, User.external_id == external_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _profile_slots(user: User) -> dict[str, object]:
+    return {"has_consent": user.consent, "name": user.name or ""}
+
+
+@action("load_profile")
+async def load_profile(ctx: ActionContext) -> ActionResult:
+    """Put what the bot may use about the user into slots."""
+    return ActionResult(slots=_profile_slots(ctx.user))
+
+
+@action("give_consent")
+async def give_consent(ctx: ActionContext) -> ActionResult:
+    """Record consent; only now is the display name kept."""
+    ctx.user.consent = True
+    ctx.user.consent_at = ctx.now
+    if ctx.display_name:
+        ctx.user.name = ctx.display_name[:100]
+    return ActionResult(slots=_profile_slots(ctx.user))
+
+
+@action("withdraw_consent")
+async def withdraw_consent(ctx: ActionContext) -> ActionResult:
+    """Withdraw consent and drop what was kept because of it."""
+    ctx.user.consent = False
+    ctx.user.consent_at = None
+    ctx.user.name = None
+    ctx.user.region = None
+    return ActionResult(slots=_profile_slots(ctx.user))
+
+
+async def mark_blocked(
+    *, session: AsyncSession, channel: Channel, external_id: str, blocked: bool = True
+) -> None:
+    """Remember that a user blocked the bot (Telegram 403), so nothing more is sent to them."""
+    user = await find_user(session=session, channel=channel, external_id=external_id)
+    if user is not None:
+        user.blocked = blocked

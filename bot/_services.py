@@ -1,0 +1,36 @@
+"""Wiring: the objects one Leerloop process shares (settings, database, dialogue manager)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.db import create_engine, session_factory, upgrade
+from core.settings import Settings
+from dialogues import DialogueManager
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    dialogue: DialogueManager
+
+    @classmethod
+    async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
+        """Connect to the database, apply migrations and build the dialogue manager."""
+        engine = create_engine(settings.database_url)
+        if migrate:
+            await upgrade(engine)
+        sessions = session_factory(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            dialogue=DialogueManager(sessions=sessions, settings=settings),
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()

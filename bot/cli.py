@@ -1,0 +1,130 @@
+"""The `leerloop` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from actions import create_organisation
+from core.db import create_engine, session_factory, upgrade
+from core.models import OrgKind
+from core.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+TELEGRAM_HINT = (
+    "No TELEGRAM_BOT_TOKEN set: starting the console chat. To connect Telegram, get a token "
+    "from @BotFather and run: TELEGRAM_BOT_TOKEN=... make run"
+)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _chat(settings: Settings, user: str | None) -> None:
+    from bot._services import Services
+    from bot.console import DEFAULT_CONSOLE_USER, ConsoleChannel
+
+    services = await Services.start(settings)
+    try:
+        console = ConsoleChannel(
+            services.dialogue,
+            user=user or DEFAULT_CONSOLE_USER,
+            export_dir=Path(settings.export_dir),
+        )
+        await console.run()
+    finally:
+        await services.close()
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _org_create(settings: Settings, name: str, kind: OrgKind) -> tuple[int, str]:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            org, token = await create_organisation(session=session, name=name, kind=kind)
+            return org.id, token
+    finally:
+        await engine.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leerloop", description="Leerloop, coach voor leren en werk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="HTTP API + Telegram + scheduler in one process")
+    sub.add_parser("start", help="`run` when TELEGRAM_BOT_TOKEN is set, otherwise `chat`")
+    chat = sub.add_parser("chat", help="chat in the terminal (reads stdin until end of input)")
+    chat.add_argument("--user", help="chat as this user (default: the demo console user)")
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all migrations")
+    org = sub.add_parser("org", help="organisations and API tokens")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    create = org_sub.add_parser("create", help="create an organisation; prints its token once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--kind", required=True, choices=[k.value for k in OrgKind])
+    create.add_argument("--json", action="store_true", help='print {"id": ..., "token": ...}')
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        print(f"leerloop: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+
+    command = args.command
+    if command == "start":
+        if settings.telegram_enabled:
+            command = "run"
+        else:
+            print(TELEGRAM_HINT, file=sys.stderr)
+            command = "chat"
+            args.user = None
+    try:
+        if command == "run":
+            from bot.runner import serve
+
+            asyncio.run(serve(settings))
+        elif command == "chat":
+            asyncio.run(_chat(settings, args.user))
+        elif command == "db":
+            asyncio.run(_db_upgrade(settings))
+            print("database is up to date")
+        elif command == "org":
+            org_id, token = asyncio.run(_org_create(settings, args.name, OrgKind(args.kind)))
+            if args.json:
+                print(json.dumps({"id": org_id, "token": token}))
+            else:
+                print(f"organisation {org_id} created. Its API token (shown only now):\n{token}")
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

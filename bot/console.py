@@ -1,0 +1,91 @@
+"""The console channel: `leerloop chat` reads lines from stdin and prints the bot's replies.
+
+Buttons show as numbered options; answer by number or by the label.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from core.models import Channel
+from dialogues import Button, DialogueManager, IncomingMessage, Reply
+
+DEFAULT_CONSOLE_USER = "console"
+
+
+class ConsoleChannel:
+    def __init__(
+        self,
+        dialogue: DialogueManager,
+        *,
+        user: str = DEFAULT_CONSOLE_USER,
+        out: TextIO = sys.stdout,
+        export_dir: Path,
+    ) -> None:
+        self.dialogue = dialogue
+        self.user = user
+        self.out = out
+        self.export_dir = export_dir
+        self._buttons: tuple[Button, ...] = ()
+
+    def to_incoming(self, line: str) -> IncomingMessage:
+        """Turn a typed line into a neutral message; a number or label picks a shown button."""
+        text = line.strip()
+        payload = None
+        if self._buttons:
+            if text.isdigit() and 1 <= int(text) <= len(self._buttons):
+                payload = self._buttons[int(text) - 1].payload
+            else:
+                for button in self._buttons:
+                    if button.label.casefold() == text.casefold():
+                        payload = button.payload
+        return IncomingMessage(
+            channel=Channel.CONSOLE,
+            external_id=self.user,
+            text=None if payload else text,
+            payload=payload,
+            display_name=None if self.user == DEFAULT_CONSOLE_USER else self.user,
+        )
+
+    def render(self, reply: Reply) -> None:
+        if reply.text:
+            print(f"Leerloop: {reply.text}", file=self.out)
+        if reply.attachment is not None:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            safe_user = "".join(c for c in self.user if c.isalnum() or c in "-_") or "user"
+            path = self.export_dir / f"{safe_user}-{reply.attachment.filename}"
+            path.write_bytes(reply.attachment.content)
+            saved = self.dialogue.responses.render("console_file_saved", {"path": str(path)})
+            print(f"Leerloop: {saved}", file=self.out)
+        if reply.buttons:
+            for number, button in enumerate(reply.buttons, start=1):
+                print(f"  {number}) {button.label}", file=self.out)
+            self._buttons = reply.buttons
+
+    async def send(self, line: str) -> list[Reply]:
+        """Handle one typed line and print the replies."""
+        message = self.to_incoming(line)
+        replies = await self.dialogue.handle(message)
+        self._buttons = ()  # numbers only ever refer to the latest buttons
+        for reply in replies:
+            self.render(reply)
+        self.out.flush()
+        return replies
+
+    async def run(self, lines: TextIO = sys.stdin) -> None:
+        """Chat until end of input."""
+        print(self.dialogue.responses.render("console_banner"), file=self.out)
+        interactive = lines.isatty()
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                print("> ", end="", file=self.out, flush=True)
+            line = await loop.run_in_executor(None, lines.readline)
+            if not line:
+                break
+            if not line.strip():
+                continue
+            await self.send(line)

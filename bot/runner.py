@@ -1,0 +1,51 @@
+"""`leerloop run`: HTTP API, Telegram and the scheduler in one process and one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot._services import Services
+from bot.http_api import create_api
+from bot.telegram_channel import TelegramChannel
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM; stop everything cleanly afterwards."""
+    services = await Services.start(settings)
+    telegram = TelegramChannel(services) if settings.telegram_enabled else None
+    webhook = telegram.feed_webhook_update if telegram and settings.telegram_webhook_url else None
+    api = create_api(services, webhook=webhook)
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,  # paths can hold ids; no personal data in logs
+            lifespan="off",
+        )
+    )
+    try:
+        scheduler.start()
+        if telegram is not None:
+            await telegram.start()
+        else:
+            logger.info("no TELEGRAM_BOT_TOKEN: serving the HTTP API only")
+        if ready is not None:
+            ready.set()
+        logger.info("leerloop: http on %s:%s", settings.http_host, settings.http_port)
+        await server.serve()
+    finally:
+        if telegram is not None:
+            await telegram.stop()
+        scheduler.shutdown(wait=False)
+        await services.close()
+        logger.info("leerloop: stopped")

@@ -1,0 +1,102 @@
+"""One validated settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting Leerloop reads. Secrets are `SecretStr` and only come from the environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Field(default=Environment.DEVELOPMENT, alias="LEERLOOP_ENV")
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    database_url: str = Field(default="sqlite+aiosqlite:///./var/leerloop.db", alias="DATABASE_URL")
+    http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+    http_port: int = Field(default=8080, ge=0, le=65535, alias="HTTP_PORT")
+    timezone: str = Field(default="Europe/Amsterdam", alias="LEERLOOP_TIMEZONE")
+    export_dir: str = Field(default="./var/exports", alias="LEERLOOP_EXPORT_DIR")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url",
+                     mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _strip_base_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        # Accept the form python-telegram-bot documents ("https://api.telegram.org/bot") too.
+        return value.removesuffix("/bot")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                return driver + value.removeprefix(plain)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone: {value}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _safe_webhook(self) -> Settings:
+        if self.telegram_webhook_url:
+            secret = self.telegram_webhook_secret
+            if secret is None:
+                raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
+            if not _SECRET_TOKEN_RE.match(secret.get_secret_value()):
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ or -"
+                )
+            if self.environment is Environment.PRODUCTION and not self.telegram_webhook_url.startswith(
+                "https://"
+            ):
+                raise ValueError("TELEGRAM_WEBHOOK_URL must use https in production")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

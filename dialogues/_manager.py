@@ -1,0 +1,344 @@
+"""The dialogue manager: one incoming message in, the bot's replies out.
+
+Each message runs in one database transaction: load the user's state, route the message
+(answer to the waiting question, a command, an intent, or fallback), run flow steps until the
+bot waits for the user again, save the state. A restart therefore loses no conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actions import ActionContext, Attachment, get_action, get_or_create_user
+from core.db import utcnow
+from core.models import ConversationState, User
+from core.settings import Settings
+from dialogues._flows import END, Flow, FlowSet, Step
+from dialogues._messages import Button, IncomingMessage, Reply
+from dialogues._responses import ResponseCatalogue
+from dialogues._state import DialogueState, Frame
+
+logger = logging.getLogger(__name__)
+
+MAX_STEPS_PER_TURN = 50
+FALLBACK_FLOW = "fallback"
+CONSENT_FLOW = "consent"
+_ANSWER_RE = re.compile(r"^@(?P<flow>[a-z_]+)\.(?P<step>[a-z0-9_]+):(?P<value>[a-z0-9_]+)$")
+_COMMAND_RE = re.compile(r"^/(?P<command>[A-Za-z_]{1,32})(?:@\w+)?(?:\s+(?P<args>.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the NLU made of a text (Rasa's parse result, reduced to what dialogues need)."""
+
+    intent: str
+    confidence: float
+    entities: tuple[dict[str, Any], ...] = ()
+
+
+class Interpreter(Protocol):
+    def understand(self, text: str) -> Understanding: ...
+
+
+def answer_payload(flow: str, step: str, value: str) -> str:
+    return f"@{flow}.{step}:{value}"
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.casefold().split()).strip(" .!?")
+
+
+@dataclass
+class _Turn:
+    session: AsyncSession
+    user: User
+    state: DialogueState
+    message: IncomingMessage
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    user_deleted: bool = False
+    steps_run: int = 0
+
+    def flush(self, buttons: tuple[Button, ...] = ()) -> None:
+        if self.texts or buttons:
+            self.replies.append(Reply(text="\n\n".join(self.texts), buttons=buttons))
+        self.texts = []
+        for attachment in self.attachments:
+            self.replies.append(Reply(text="", attachment=attachment))
+        self.attachments = []
+
+
+class DialogueManager:
+    """Runs the flows in `dialogues/flows/` for every incoming message."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        flows: FlowSet | None = None,
+        responses: ResponseCatalogue | None = None,
+        interpreter: Interpreter | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.flows = flows or FlowSet.load()
+        self.responses = responses or ResponseCatalogue.load()
+        self.interpreter = interpreter
+        self.clock = clock
+
+    # ----------------------------------------------------------------- public
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Process one message from a user and return what the bot says back."""
+        async with self.sessions() as session, session.begin():
+            user = await get_or_create_user(
+                session=session, channel=message.channel, external_id=message.external_id
+            )
+            if user.blocked:  # they write again, so they no longer block us
+                user.blocked = False
+            row = await session.get(ConversationState, user.id, with_for_update=True)
+            state = DialogueState.from_json(row.state if row else None)
+            turn = _Turn(session, user, state, message, self.clock())
+            await self._route(turn)
+            turn.flush()
+            if not turn.user_deleted:
+                state.turns += 1
+                if row is None:
+                    session.add(ConversationState(user_id=user.id, state=state.to_json()))
+                else:
+                    row.state = state.to_json()
+        return turn.replies
+
+    def command_menu(self) -> list[tuple[str, str]]:
+        """(command, description) pairs for a channel's command menu."""
+        return [(e.command, self.responses.render(e.description)) for e in self.flows.menu()]
+
+    # ---------------------------------------------------------------- routing
+
+    async def _route(self, turn: _Turn) -> None:
+        message = turn.message
+        raw = (message.payload or message.text or "").strip()
+        top = turn.state.top
+
+        if answer := _ANSWER_RE.match(raw):
+            if (
+                top is not None
+                and top.waiting
+                and top.flow == answer["flow"]
+                and top.step == answer["step"]
+            ):
+                await self._answer(turn, top, answer["value"])
+            else:
+                self._say(turn, "stale_button")
+                self._reprompt(turn)
+            return
+
+        if command := _COMMAND_RE.match(raw):
+            found = self.flows.by_command(command["command"].lower())
+            if found is None:
+                await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+                return
+            turn.state.slots["command_args"] = (command["args"] or "").strip()
+            await self._start(turn, *found)
+            return
+
+        if not raw:
+            await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+            return
+
+        if top is not None and top.waiting:
+            step = self.flows.get(top.flow).step(top.step)
+            value = self._match_option(turn, step, raw)
+            if value is not None:
+                await self._answer(turn, top, value)
+                return
+
+        understanding = self.interpreter.understand(raw) if self.interpreter else None
+        if understanding is not None:
+            found = self.flows.by_intent(understanding.intent)
+            if found is not None:
+                await self._start(turn, *found)
+                return
+
+        if top is not None and top.waiting:
+            self._say(turn, "reprompt")
+            self._reprompt(turn)
+            return
+        await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+
+    def _match_option(self, turn: _Turn, step: Step, text: str) -> str | None:
+        """The option value a typed answer stands for, or the text itself for a free answer."""
+        ask = step.ask
+        if ask is None:
+            return None
+        wanted = _normalise(text)
+        for option in ask.options:
+            if not option.shown(turn.state.slots):
+                continue
+            label = _normalise(self.responses.render(option.label, turn.state.slots))
+            if wanted in (label, option.value):
+                return option.value
+        if ask.free_text:
+            return text
+        if self.interpreter is not None:
+            intent = self.interpreter.understand(text).intent
+            for option in ask.options:
+                if intent in option.intents and option.shown(turn.state.slots):
+                    return option.value
+        return None
+
+    # ------------------------------------------------------------------ flows
+
+    async def _start(self, turn: _Turn, flow: Flow, entry: str | None) -> None:
+        stack = turn.state.stack
+        if flow.resets_stack:
+            stack.clear()
+        elif stack and stack[-1].flow == flow.name:
+            stack.pop()  # asking for the flow you are in starts it again
+        stack.append(Frame(flow=flow.name, step=entry or flow.steps[0].id))
+        await self._run(turn)
+
+    async def _answer(self, turn: _Turn, frame: Frame, value: str) -> None:
+        flow = self.flows.get(frame.flow)
+        step = flow.step(frame.step)
+        assert step.ask is not None
+        turn.state.slots[step.ask.slot] = value
+        frame.waiting = False
+        self._advance(turn, frame, flow)
+        await self._run(turn)
+
+    def _advance(self, turn: _Turn, frame: Frame, flow: Flow) -> None:
+        nxt = flow.next_step_id(frame.step, turn.state.slots)
+        if nxt == END:
+            turn.state.stack.remove(frame)
+        else:
+            frame.step = nxt
+
+    async def _run(self, turn: _Turn) -> None:
+        """Run steps until the bot waits for the user or no flow is left."""
+        stack = turn.state.stack
+        while stack and not turn.user_deleted:
+            frame = stack[-1]
+            if frame.waiting:  # an interrupted flow: offer to go on with it
+                self._say(turn, "resume")
+                self._reprompt(turn)
+                return
+            flow = self.flows.get(frame.flow)
+            if flow.requires_consent:
+                asked_for = turn.state.slots.pop("_consent_asked_for", None)
+                if not turn.user.consent:
+                    stack.pop() if asked_for == flow.name else self._ask_consent(turn, flow)
+                    continue
+            turn.steps_run += 1
+            if turn.steps_run > MAX_STEPS_PER_TURN:
+                raise RuntimeError(f"flow {flow.name} loops without waiting for the user")
+            step = flow.step(frame.step)
+            if await self._execute(turn, frame, flow, step):
+                return
+            if step.call is not None:
+                called = self.flows.get(step.call)
+                self._advance(turn, frame, flow)
+                # The caller resumes at its next step, not at a waiting prompt.
+                stack.append(Frame(flow=called.name, step=called.steps[0].id))
+                continue
+            self._advance(turn, frame, flow)
+
+    def _ask_consent(self, turn: _Turn, flow: Flow) -> None:
+        """Put the consent question before a flow that stores personal data.
+
+        If the user says no, the flow is dropped when the consent flow returns to it.
+        """
+        turn.state.slots["_consent_asked_for"] = flow.name
+        consent = self.flows.get(CONSENT_FLOW)
+        turn.state.stack.append(Frame(flow=consent.name, step=consent.steps[0].id))
+
+    async def _execute(self, turn: _Turn, frame: Frame, flow: Flow, step: Step) -> bool:
+        """Run one step; True when the flow now waits for the user."""
+        if step.action is not None:
+            ctx = ActionContext(
+                session=turn.session,
+                user=turn.user,
+                slots=turn.state.slots,
+                settings=self.settings,
+                now=turn.now,
+                display_name=turn.message.display_name,
+            )
+            result = await get_action(step.action)(ctx)
+            turn.state.slots.update(result.slots)
+            for say in result.say:
+                self._say(turn, say.key, say.values)
+            turn.attachments.extend(result.attachments)
+            if result.user_deleted:
+                turn.user_deleted = True
+                turn.state.stack.clear()
+        for key in step.say:
+            self._say(turn, key)
+        if turn.user_deleted:
+            return True
+        if step.ask is not None:
+            turn.state.slots.pop(step.ask.slot, None)
+            frame.waiting = True
+            self._prompt(turn, flow, step)
+            return True
+        if step.menu:
+            self._menu(turn)
+        return False
+
+    # -------------------------------------------------------------- rendering
+
+    def _say(self, turn: _Turn, key: str, values: dict[str, Any] | None = None) -> None:
+        merged = {**turn.state.slots, **(values or {})}
+        turn.texts.append(self.responses.render(key, merged, turn.state.turns))
+
+    def _prompt(self, turn: _Turn, flow: Flow, step: Step) -> None:
+        assert step.ask is not None
+        self._say(turn, step.ask.prompt)
+        buttons = tuple(
+            Button(
+                label=self.responses.render(o.label, turn.state.slots),
+                payload=answer_payload(flow.name, step.id, o.value),
+            )
+            for o in step.ask.options
+            if o.shown(turn.state.slots)
+        )
+        turn.flush(buttons)
+
+    def _reprompt(self, turn: _Turn) -> None:
+        top = turn.state.top
+        if top is not None and top.waiting:
+            flow = self.flows.get(top.flow)
+            self._prompt(turn, flow, flow.step(top.step))
+
+    def _menu(self, turn: _Turn) -> None:
+        entries = self.flows.menu()
+        lines = [
+            f"/{e.command} – {self.responses.render(e.description, turn.state.slots)}"
+            for e in entries
+        ]
+        turn.texts.append("\n".join(lines))
+        turn.flush(
+            tuple(
+                Button(self.responses.render(e.label, turn.state.slots), f"/{e.command}")
+                for e in entries
+            )
+        )
+
+
+async def load_state(session: AsyncSession, user_id: int) -> DialogueState:
+    """The saved dialogue state of a user (for tests and the privacy overview)."""
+    row = (
+        await session.execute(select(ConversationState).where(ConversationState.user_id == user_id))
+    ).scalar_one_or_none()
+    return DialogueState.from_json(row.state if row else None)

@@ -1,0 +1,1 @@
+"""Courses, providers, regulations and the skills taxonomy (filled by the knowledge-base issue)."""
