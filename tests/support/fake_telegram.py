@@ -1,0 +1,286 @@
+"""A fake Telegram Bot API server on 127.0.0.1 (aiohttp) that records what the bot sends.
+
+It speaks the Bot API's HTTP protocol (`/bot<token>/<method>`, form, JSON or multipart
+bodies, `{"ok": ..., "result": ...}` answers), long-polls `getUpdates`, and can answer
+429 with `retry_after` or 403 on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 424242,
+    "is_bot": True,
+    "first_name": "Leerloop",
+    "username": "leerloop_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class SentMessage:
+    chat_id: int
+    message_id: int
+    text: str | None
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    document: tuple[str, bytes] | None = None
+    method: str = "sendMessage"
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123456:TEST-token") -> None:
+        self.token = token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[SentMessage] = []
+        self.edits: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._failures: dict[str, deque[tuple[int, int | None]]] = defaultdict(deque)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---------------------------------------------------------------- server
+
+    @property
+    def base_url(self) -> str:
+        """What goes in TELEGRAM_API_BASE_URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> FakeTelegram:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --------------------------------------------------------------- control
+
+    def fail_next(self, method: str, status: int, *, retry_after: int | None = None,
+                  times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with an error (429 or 403)."""
+        for _ in range(times):
+            self._failures[method].append((status, retry_after))
+
+    def push_text(self, chat_id: int, text: str, *, first_name: str = "Anna") -> dict[str, Any]:
+        """Queue a text message from a user, as getUpdates will deliver it."""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+            "from": {"id": chat_id, "is_bot": False, "first_name": first_name},
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._push({"message": message})
+
+    def push_button(self, message: SentMessage, label: str, *, first_name: str = "Anna"
+                    ) -> dict[str, Any]:
+        """Queue a press on the button with `label` under a message the bot sent."""
+        data = dict(message.buttons)[label]
+        keyboard = [[{"text": t, "callback_data": d}] for t, d in message.buttons]
+        return self._push(
+            {
+                "callback_query": {
+                    "id": str(next(self._message_ids)),
+                    "from": {"id": message.chat_id, "is_bot": False, "first_name": first_name},
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": message.message_id,
+                        "date": int(time.time()),
+                        "chat": {"id": message.chat_id, "type": "private"},
+                        "from": BOT_USER,
+                        "text": message.text,
+                        "reply_markup": {"inline_keyboard": keyboard},
+                    },
+                }
+            }
+        )
+
+    def make_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"update_id": next(self._update_ids), **payload}
+
+    def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
+        update = self.make_update(payload)
+        self._updates.append(update)
+        self._new_update.set()
+        return update
+
+    def messages_to(self, chat_id: int) -> list[SentMessage]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    def method_calls(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10.0
+                                ) -> list[SentMessage]:
+        """Wait until the bot has sent `count` messages in total to `chat_id`."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages_to(chat_id)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} messages to {chat_id}, got "
+                    f"{[m.text for m in self.messages_to(chat_id)]}"
+                )
+            await asyncio.sleep(0.02)
+        return self.messages_to(chat_id)
+
+    async def wait_until(self, predicate: Any, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.02)
+
+    # -------------------------------------------------------------- protocol
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    params[key] = (value.filename, value.file.read())
+                else:
+                    params[key] = value
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value[:1] in "[{":
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    pass
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append((method, params))
+        if self._failures[method.lower()] or self._failures[method]:
+            queue = self._failures[method] or self._failures[method.lower()]
+            status, retry_after = queue.popleft()
+            if status == 429:
+                return web.json_response(
+                    {"ok": False, "error_code": 429,
+                     "description": f"Too Many Requests: retry after {retry_after}",
+                     "parameters": {"retry_after": retry_after or 1}},
+                    status=429,
+                )
+            return web.json_response(
+                {"ok": False, "error_code": status,
+                 "description": "Forbidden: bot was blocked by the user"},
+                status=status,
+            )
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404,
+                                      "description": "Not Found: method not found"}, status=404)
+        result = await handler(params)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _m_getme(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout") or 0)
+        if not self._updates and timeout:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
+        return self._updates[:100]
+
+    def _message(self, chat_id: int, text: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        message_id = next(self._message_ids)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+        }
+        if text is not None:
+            message["text"] = text
+        if isinstance(params.get("reply_markup"), dict):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    @staticmethod
+    def _buttons(params: dict[str, Any]) -> list[tuple[str, str]]:
+        markup = params.get("reply_markup")
+        if not isinstance(markup, dict):
+            return []
+        return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        message = self._message(chat_id, params["text"], params)
+        self.sent.append(SentMessage(chat_id, message["message_id"], params["text"],
+                                     self._buttons(params)))
+        return message
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        filename, content = params["document"]
+        message = self._message(chat_id, None, params)
+        message["document"] = {"file_id": f"f{message['message_id']}", "file_unique_id": "u",
+                               "file_name": filename}
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        self.sent.append(SentMessage(chat_id, message["message_id"], params.get("caption"),
+                                     document=(filename, content), method="sendDocument"))
+        return message
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
+        self.edits.append(params)
+        return self._message(int(params["chat_id"]), params["text"], params)
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
+        self.commands = list(params["commands"])
+        return True
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url = params["url"]
+        self.webhook_secret = params.get("secret_token")
+        return True
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url = None
+        return True
