@@ -30,6 +30,7 @@ class ConsoleChannel:
         self.out = out
         self.export_dir = export_dir
         self._buttons: tuple[Button, ...] = ()
+        self._explained_buttons = False
 
     def to_incoming(self, line: str) -> IncomingMessage:
         """Turn a typed line into a neutral message; a number or label picks a shown button."""
@@ -63,6 +64,9 @@ class ConsoleChannel:
         if reply.buttons:
             for number, button in enumerate(reply.buttons, start=1):
                 print(f"  {number}) {button.label}", file=self.out)
+            if not self._explained_buttons:
+                print(f"  ({self.dialogue.responses.render('console_choose')})", file=self.out)
+                self._explained_buttons = True
             self._buttons = reply.buttons
 
     async def send(self, line: str) -> list[Reply]:

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import Base, create_engine, downgrade, upgrade
+from core.models import Channel, User
+
+pytestmark = pytest.mark.db
+
+
+async def test_migrations_match_the_models(db_url: str) -> None:
+    engine = create_engine(db_url)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        columns = {
+            t.name: await conn.run_sync(
+                lambda c, name=t.name: {col["name"] for col in inspect(c).get_columns(name)}
+            )
+            for t in Base.metadata.sorted_tables
+        }
+    await engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    for table in Base.metadata.sorted_tables:
+        assert columns[table.name] == {c.name for c in table.columns}, table.name
+
+
+async def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    await upgrade(engine)
+    await downgrade(engine, "base")
+    async with engine.connect() as conn:
+        assert await conn.run_sync(lambda c: inspect(c).get_table_names()) == ["alembic_version"]
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        assert "users" in await conn.run_sync(lambda c: inspect(c).get_table_names())
+    await engine.dispose()
+
+
+async def test_datetimes_come_back_aware(sessions: async_sessionmaker[AsyncSession]) -> None:
+    amsterdam = timezone(timedelta(hours=1))
+    moment = datetime(2026, 3, 15, 9, 30, tzinfo=amsterdam)
+    async with sessions() as session, session.begin():
+        session.add(User(channel=Channel.CONSOLE, external_id="tz", consent=True,
+                         consent_at=moment))
+    async with sessions() as session:
+        user = (await session.execute(select(User).where(User.external_id == "tz"))).scalar_one()
+        assert user.consent_at == moment
+        assert user.consent_at is not None and user.consent_at.tzinfo is not None
+        assert user.consent_at.utcoffset() == timedelta(0)
+        assert user.created_at.tzinfo is UTC or user.created_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
+    with pytest.raises(Exception, match="naive datetimes"):
+        async with sessions() as session, session.begin():
+            session.add(User(channel=Channel.CONSOLE, external_id="naive",
+                             consent_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+
+
+async def test_one_user_per_chat(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        session.add(User(channel=Channel.TELEGRAM, external_id="42"))
+    with pytest.raises(IntegrityError):
+        async with sessions() as session, session.begin():
+            session.add(User(channel=Channel.TELEGRAM, external_id="42"))
