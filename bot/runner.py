@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +19,26 @@ from core.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, but a SIGINT/SIGTERM lets `serve` clean up before the process ends.
+
+    (uvicorn itself re-raises the signal when it stops, which would end the process before
+    Telegram, the scheduler and the database connections are closed.)
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        handled = (signal.SIGINT, signal.SIGTERM)
+        for sig in handled:
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+
+
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM; stop everything cleanly afterwards."""
     services = await Services.start(settings)
@@ -23,7 +46,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     webhook = telegram.feed_webhook_update if telegram and settings.telegram_webhook_url else None
     api = create_api(services, webhook=webhook)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             api,
             host=settings.http_host,

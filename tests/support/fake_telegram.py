@@ -39,8 +39,10 @@ class SentMessage:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = "123456:TEST-token") -> None:
+    def __init__(self, token: str = "123456:TEST-token", max_poll_seconds: float = 0.5) -> None:
         self.token = token
+        # Long polls are cut short so a bot under test stops quickly (PTB waits for the poll).
+        self.max_poll_seconds = max_poll_seconds
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[SentMessage] = []
         self.edits: list[dict[str, Any]] = []
@@ -216,7 +218,7 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        timeout = float(params.get("timeout") or 0)
+        timeout = min(float(params.get("timeout") or 0), self.max_poll_seconds)
         if not self._updates and timeout:
             self._new_update.clear()
             try:

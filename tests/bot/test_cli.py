@@ -1,0 +1,60 @@
+"""The `leerloop` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.support.processes import clean_env, leerloop_executable
+
+
+def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [leerloop_executable(), *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+        env=clean_env(**env), timeout=60, check=False,
+    )
+
+
+def test_org_create_json_prints_a_token_once(tmp_path: Path) -> None:
+    result = run(["org", "create", "--name", "Bakkerij Jansen", "--kind", "employer", "--json"],
+                 tmp_path)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert isinstance(body["id"], int)
+    assert body["token"].startswith("ll_")
+    assert body["token"] not in (tmp_path / "var" / "leerloop.db").read_bytes().decode("latin-1")
+
+
+def test_org_create_refuses_unknown_kind(tmp_path: Path) -> None:
+    result = run(["org", "create", "--name", "X", "--kind", "bank"], tmp_path)
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
+    result = run(["db", "upgrade"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "x.db").exists()
+
+
+def test_chat_answers_start_with_consent_question(tmp_path: Path) -> None:
+    result = run(["chat", "--user", "noor"], tmp_path, stdin="/start\n1\n/help\n")
+    assert result.returncode == 0, result.stderr
+    assert "Hoi! Ik ben Leerloop" in result.stdout
+    assert "Vind je dat goed?" in result.stdout
+    assert "/privacy" in result.stdout
+    assert "noor" not in result.stderr  # no personal data in logs
+
+
+def test_start_without_token_opens_the_chat_with_a_hint(tmp_path: Path) -> None:
+    result = run(["start"], tmp_path, stdin="/start\n")
+    assert result.returncode == 0, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "Hoi! Ik ben Leerloop" in result.stdout
+
+
+def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
+    result = run(["db", "upgrade"], tmp_path, TELEGRAM_WEBHOOK_URL="https://x.example/hook")
+    assert result.returncode == 2
+    assert "TELEGRAM_WEBHOOK_SECRET is required" in result.stderr

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot import Services
+from bot.telegram_channel import TelegramChannel
+from core.settings import Settings
+from tests.support import FakeTelegram
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    fake = await FakeTelegram().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def e2e_settings(tmp_path: Path, fake_telegram: FakeTelegram) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        TELEGRAM_BOT_TOKEN=fake_telegram.token,
+        TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
+    )
+
+
+@pytest.fixture
+async def telegram_bot(e2e_settings: Settings) -> AsyncIterator[TelegramChannel]:
+    """The real PTB application, polling the fake Bot API over HTTP."""
+    services = await Services.start(e2e_settings)
+    channel = TelegramChannel(services)
+    await channel.start()
+    yield channel
+    await channel.stop()
+    await services.close()

@@ -1,0 +1,191 @@
+"""The real Telegram application over HTTP against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from actions import personal_tables
+from bot.telegram_channel import TelegramChannel
+from core.models import Channel, User
+from tests.support import FakeTelegram
+from tests.support.processes import LeerloopProcess, clean_env, free_port
+
+pytestmark = pytest.mark.e2e
+
+CHAT = 5551234
+
+
+async def _user(bot: TelegramChannel, chat_id: int) -> User | None:
+    async with bot.services.sessions() as session:
+        stmt = select(User).where(User.channel == Channel.TELEGRAM,
+                                  User.external_id == str(chat_id))
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def test_start_consent_button_then_help(fake_telegram: FakeTelegram,
+                                              telegram_bot: TelegramChannel) -> None:
+    commands = [c["command"] for c in fake_telegram.commands]
+    assert commands == ["privacy", "help"]
+    assert all(c["description"] for c in fake_telegram.commands)
+
+    fake_telegram.push_text(CHAT, "/start")
+    [welcome] = await fake_telegram.wait_for_messages(CHAT, 1)
+    assert welcome.text is not None and "Hoi! Ik ben Leerloop" in welcome.text
+    assert [label for label, _ in welcome.buttons] == ["Ja, dat is goed", "Nee, liever niet",
+                                                       "Vertel meer"]
+    user = await _user(telegram_bot, CHAT)
+    assert user is not None and user.name is None  # nothing but the chat id before consent
+
+    fake_telegram.push_button(welcome, "Ja, dat is goed")
+    messages = await fake_telegram.wait_for_messages(CHAT, 2)
+    assert messages[1].text is not None and "Dank je!" in messages[1].text
+    assert fake_telegram.method_calls("answerCallbackQuery")
+    [edit] = fake_telegram.edits
+    assert edit["text"].endswith("→ Ja, dat is goed")
+    user = await _user(telegram_bot, CHAT)
+    assert user is not None and user.consent and user.name == "Anna"
+
+    fake_telegram.push_text(CHAT, "/help")
+    messages = await fake_telegram.wait_for_messages(CHAT, 3)
+    assert messages[2].text is not None and "/privacy" in messages[2].text
+    assert [label for label, _ in messages[2].buttons] == ["Privacy", "Hulp"]
+
+
+async def test_privacy_export_and_delete(fake_telegram: FakeTelegram,
+                                         telegram_bot: TelegramChannel) -> None:
+    fake_telegram.push_text(CHAT, "/start")
+    [welcome] = await fake_telegram.wait_for_messages(CHAT, 1)
+    fake_telegram.push_button(welcome, "Ja, dat is goed")
+    await fake_telegram.wait_for_messages(CHAT, 2)
+
+    fake_telegram.push_text(CHAT, "/privacy")
+    overview = (await fake_telegram.wait_for_messages(CHAT, 3))[-1]
+    fake_telegram.push_button(overview, "Stuur mijn gegevens")
+    messages = await fake_telegram.wait_for_messages(CHAT, 5)
+    document = next(m for m in messages if m.document is not None)
+    assert document.document is not None
+    filename, content = document.document
+    assert filename.startswith("leerloop-gegevens-") and filename.endswith(".json")
+    exported = json.loads(content)
+    assert exported["user"]["external_id"] == str(CHAT)
+    assert exported["user"]["name"] == "Anna"
+    assert "conversation_states" in exported["data"]
+
+    user = await _user(telegram_bot, CHAT)
+    assert user is not None
+    user_id = user.id
+    fake_telegram.push_text(CHAT, "/privacy")
+    overview = (await fake_telegram.wait_for_messages(CHAT, 6))[-1]
+    fake_telegram.push_button(overview, "Wis alles")
+    confirm = (await fake_telegram.wait_for_messages(CHAT, 7))[-1]
+    fake_telegram.push_button(confirm, "Ja, wis alles")
+    done = (await fake_telegram.wait_for_messages(CHAT, 8))[-1]
+    assert done.text is not None and "alles is gewist" in done.text
+
+    assert await _user(telegram_bot, CHAT) is None
+    async with telegram_bot.services.sessions() as session:
+        for table, column in personal_tables():
+            rows = (await session.execute(select(table).where(column == user_id))).all()
+            assert rows == [], table.name
+
+
+async def test_rate_limited_reply_is_retried(fake_telegram: FakeTelegram,
+                                             telegram_bot: TelegramChannel) -> None:
+    fake_telegram.fail_next("sendMessage", 429, retry_after=1)
+    fake_telegram.push_text(CHAT, "/help")
+    [reply] = await fake_telegram.wait_for_messages(CHAT, 1, timeout=15)
+    assert reply.text is not None and "/privacy" in reply.text
+    assert len(fake_telegram.method_calls("sendMessage")) == 2
+
+
+async def test_blocked_user_is_marked_and_unmarked(fake_telegram: FakeTelegram,
+                                                   telegram_bot: TelegramChannel) -> None:
+    fake_telegram.fail_next("sendMessage", 403)
+    fake_telegram.push_text(CHAT, "/help")
+    await fake_telegram.wait_until(lambda: len(fake_telegram.method_calls("sendMessage")) == 1)
+
+    async def blocked() -> bool | None:
+        user = await _user(telegram_bot, CHAT)
+        return user.blocked if user else None
+
+    for _ in range(100):
+        if await blocked():
+            break
+        await fake_telegram.wait_until(lambda: True)
+    assert await blocked() is True
+    assert fake_telegram.messages_to(CHAT) == []  # no error message is pushed at a blocked user
+
+    fake_telegram.push_text(CHAT, "/help")  # writing again means they unblocked us
+    await fake_telegram.wait_for_messages(CHAT, 1)
+    assert await blocked() is False
+
+
+def _process(tmp_path: Path, fake: FakeTelegram, **extra: str) -> LeerloopProcess:
+    env = clean_env(
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'proc.db'}",
+        HTTP_PORT=str(free_port()),
+        **extra,
+    )
+    return LeerloopProcess(tmp_path, env)
+
+
+async def test_conversation_survives_a_process_restart(fake_telegram: FakeTelegram,
+                                                       tmp_path: Path) -> None:
+    first = await _process(tmp_path, fake_telegram).start()
+    try:
+        fake_telegram.push_text(CHAT, "/start")
+        [welcome] = await fake_telegram.wait_for_messages(CHAT, 1, timeout=20)
+    finally:
+        assert await first.stop() == 0
+    second = await _process(tmp_path, fake_telegram).start()
+    try:
+        fake_telegram.push_button(welcome, "Ja, dat is goed")
+        messages = await fake_telegram.wait_for_messages(CHAT, 2, timeout=20)
+        assert messages[1].text is not None and "Dank je!" in messages[1].text
+    finally:
+        assert await second.stop() == 0
+    log = (tmp_path / "leerloop.log").read_text()
+    assert fake_telegram.token not in log  # the token is in every Bot API URL: never log it
+    assert "Anna" not in log
+
+
+async def test_webhook_checks_the_secret_token(fake_telegram: FakeTelegram,
+                                               tmp_path: Path) -> None:
+    proc = _process(
+        tmp_path, fake_telegram,
+        TELEGRAM_WEBHOOK_URL="https://leerloop.example/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET="s3cret-token_1",
+    )
+    await proc.start()
+    url = f"http://127.0.0.1:{proc.port}/telegram/webhook"
+    try:
+        await fake_telegram.wait_until(lambda: fake_telegram.webhook_url is not None)
+        assert fake_telegram.webhook_secret == "s3cret-token_1"
+        assert fake_telegram.method_calls("getUpdates") == []
+        update = fake_telegram.make_update({"message": {
+            "message_id": 1, "date": 1_700_000_000,
+            "chat": {"id": CHAT, "type": "private"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Anna"},
+            "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        }})
+        async with httpx.AsyncClient() as client:
+            missing = await client.post(url, json=update)
+            wrong = await client.post(url, json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            assert (missing.status_code, wrong.status_code) == (403, 403)
+            assert missing.json()["error"]["status"] == 403
+            assert fake_telegram.messages_to(CHAT) == []
+            ok = await client.post(url, json=update,
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"})
+            assert ok.status_code == 200
+        [welcome] = await fake_telegram.wait_for_messages(CHAT, 1, timeout=20)
+        assert welcome.text is not None and "Hoi! Ik ben Leerloop" in welcome.text
+    finally:
+        assert await proc.stop() == 0
