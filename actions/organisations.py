@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation, OrgKind
 
-TOKEN_PREFIX = "ll_"
+TOKEN_PREFIX = "ll_"  # noqa: S105  (a prefix, not a secret)
 
 
 def hash_token(token: str) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401  (registers the tables on Base.metadata)
+from alembic import context
 from core.db import Base, create_engine
 from core.settings import get_settings
 

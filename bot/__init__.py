@@ -6,6 +6,6 @@ import os
 # deprecation warning does not fire on every rate-limit answer.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot._services import Services  # noqa: E402
+from bot._services import Services
 
 __all__ = ["Services"]

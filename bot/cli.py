@@ -70,7 +70,9 @@ async def _org_create(settings: Settings, name: str, kind: OrgKind) -> tuple[int
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="leerloop", description="Leerloop, coach voor leren en werk")
+    parser = argparse.ArgumentParser(
+        prog="leerloop", description="Leerloop, coach voor leren en werk"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="HTTP API + Telegram + scheduler in one process")
     sub.add_parser("start", help="`run` when TELEGRAM_BOT_TOKEN is set, otherwise `chat`")

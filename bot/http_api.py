@@ -49,8 +49,12 @@ class Health(BaseModel):
     database: str
 
 
-def _error(status: int, message: str, details: list[dict[str, Any]] | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(status=status, message=message, details=details))
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
@@ -107,8 +111,11 @@ def create_api(
         title="Leerloop API",
         version="1",
         description="Courses, regulations, teams and nudges for Leerloop.",
-        responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-                   422: {"model": ErrorResponse}},
+        responses={
+            401: {"model": ErrorResponse},
+            403: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+        },
     )
     app.state.services = services
 
@@ -126,8 +133,7 @@ def create_api(
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.error("api: unexpected %s on %s", type(exc).__name__, request.url.path,
-                     exc_info=exc)
+        logger.error("api: unexpected %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
         return _error(500, "internal error")
 
     @app.get("/healthz", response_model=Health, tags=["health"])

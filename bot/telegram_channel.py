@@ -19,7 +19,6 @@ from telegram import (
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
@@ -33,8 +32,6 @@ from core.models import Channel
 from dialogues import IncomingMessage, Reply
 
 logger = logging.getLogger(__name__)
-
-TelegramApp = Application  # type: ignore[type-arg]
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -59,7 +56,7 @@ class TelegramChannel:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.services = services
         root = settings.telegram_api_base_url
-        self.app: TelegramApp = (
+        self.app = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(f"{root}/bot")
@@ -133,8 +130,11 @@ class TelegramChannel:
             label = next(
                 (
                     b.text
-                    for row in (query.message.reply_markup.inline_keyboard
-                                if query.message.reply_markup else ())
+                    for row in (
+                        query.message.reply_markup.inline_keyboard
+                        if query.message.reply_markup
+                        else ()
+                    )
                     for b in row
                     if b.callback_data == query.data
                 ),
@@ -157,16 +157,24 @@ class TelegramChannel:
             if reply.attachment is not None:
                 await bot.send_document(
                     chat_id=chat_id,
-                    document=InputFile(reply.attachment.content, filename=reply.attachment.filename),
+                    document=InputFile(
+                        reply.attachment.content, filename=reply.attachment.filename
+                    ),
                     caption=reply.text or None,
                 )
             else:
-                await bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply))
+                await bot.send_message(
+                    chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply)
+                )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without personal data and tell the user something went wrong."""
         error = context.error
-        chat_id = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+        chat_id = (
+            update.effective_chat.id
+            if isinstance(update, Update) and update.effective_chat
+            else None
+        )
         if isinstance(error, Forbidden):
             logger.warning("telegram: chat blocked the bot; marking it")
             if chat_id is not None:

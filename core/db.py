@@ -1,4 +1,4 @@
-"""Database engine, sessions and migrations (SQLAlchemy 2.0 async, the same code on SQLite and PostgreSQL)."""
+"""Database engine, sessions and migrations (async SQLAlchemy 2.0; SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from alembic import command
 
 logger = logging.getLogger(__name__)
 

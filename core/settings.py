@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     export_dir: str = Field(default="./var/exports", alias="LEERLOOP_EXPORT_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
-    @field_validator("telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url",
-                     mode="before")
+    @field_validator(
+        "telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -76,13 +77,16 @@ class Settings(BaseSettings):
         if self.telegram_webhook_url:
             secret = self.telegram_webhook_secret
             if secret is None:
-                raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set"
+                )
             if not _SECRET_TOKEN_RE.match(secret.get_secret_value()):
                 raise ValueError(
                     "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ or -"
                 )
-            if self.environment is Environment.PRODUCTION and not self.telegram_webhook_url.startswith(
-                "https://"
+            if (
+                self.environment is Environment.PRODUCTION
+                and not self.telegram_webhook_url.startswith("https://")
             ):
                 raise ValueError("TELEGRAM_WEBHOOK_URL must use https in production")
         return self

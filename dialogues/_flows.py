@@ -125,7 +125,9 @@ class Flow(_Strict):
                     raise ValueError(f"flow {self.name} step {step.id}: unknown next {target!r}")
         for trigger in self.triggers:
             if trigger.step is not None and trigger.step not in ids:
-                raise ValueError(f"flow {self.name}: trigger starts at unknown step {trigger.step!r}")
+                raise ValueError(
+                    f"flow {self.name}: trigger starts at unknown step {trigger.step!r}"
+                )
         return self
 
     def step(self, step_id: str) -> Step:
@@ -204,7 +206,9 @@ class FlowSet:
             if flow.menu:
                 keys += [flow.menu.label, flow.menu.description]
                 if self.by_command(flow.menu.command) is None:
-                    problems.append(f"{flow.name}: menu command /{flow.menu.command} has no trigger")
+                    problems.append(
+                        f"{flow.name}: menu command /{flow.menu.command} has no trigger"
+                    )
             for step in flow.steps:
                 keys += list(step.say)
                 if step.ask:

@@ -53,7 +53,7 @@ class ResponseCatalogue:
     def __contains__(self, key: object) -> bool:
         return key in self._responses
 
-    def keys(self) -> frozenset[str]:
+    def names(self) -> frozenset[str]:
         return frozenset(self._responses)
 
     def variants(self, key: str) -> tuple[str, ...]:

@@ -37,7 +37,17 @@ class Intent(StrEnum):
 
 ENTITY_TYPES: frozenset[str] = frozenset(
     {
-        "skill", "occupation", "topic", "location", "education_level", "course_format",
-        "regulation", "amount", "date", "time", "frequency", "duration",
+        "skill",
+        "occupation",
+        "topic",
+        "location",
+        "education_level",
+        "course_format",
+        "regulation",
+        "amount",
+        "date",
+        "time",
+        "frequency",
+        "duration",
     }
 )

@@ -7,7 +7,7 @@ back afterwards (SQLAlchemy's "join into an external transaction" recipe with sa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,8 +30,9 @@ DATABASES = [
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> AsyncIterator[str]:
+async def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
     if request.param == "sqlite":
         async with migrated_sqlite(tmp_path_factory.mktemp("sqlite")) as url:
             yield url
@@ -63,8 +64,9 @@ async def sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[Asyn
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(DATABASE_URL=db_url, LEERLOOP_EXPORT_DIR=str(tmp_path / "exports"),
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(
+        DATABASE_URL=db_url, LEERLOOP_EXPORT_DIR=str(tmp_path / "exports"), _env_file=None
+    )
 
 
 @pytest.fixture
@@ -73,7 +75,6 @@ def dialogue(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> 
 
 
 @pytest.fixture(autouse=True)
-def _no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def _no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read a developer's `.env` or write into the repository's var/."""
     monkeypatch.chdir(tmp_path)
-    yield

@@ -8,9 +8,9 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
 import core.db
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -22,10 +22,18 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("channel", sa.Enum("telegram", "console", name="channel", native_enum=False, length=32), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum("telegram", "console", name="channel", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.Column("external_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(100), nullable=True),
-        sa.Column("role", sa.Enum("worker", "manager", "admin", name="role", native_enum=False, length=32), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum("worker", "manager", "admin", name="role", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.Column("consent", sa.Boolean(), nullable=False),
         sa.Column("consent_at", core.db.UTCDateTime(), nullable=True),
         sa.Column("region", sa.String(80), nullable=True),
@@ -38,13 +46,21 @@ def upgrade() -> None:
         "organisations",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("kind", sa.Enum("employer", "institution", "admin", name="orgkind", native_enum=False, length=32), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "employer", "institution", "admin", name="orgkind", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", core.db.UTCDateTime(), nullable=False),
     )
     op.create_table(
         "conversation_states",
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(), nullable=False),
     )

@@ -14,11 +14,13 @@ async def test_token_authenticates_and_only_its_hash_is_stored(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session, session.begin():
-        org, token = await create_organisation(session=session, name=" ROC Utrecht ",
-                                               kind=OrgKind.INSTITUTION)
+        org, token = await create_organisation(
+            session=session, name=" ROC Utrecht ", kind=OrgKind.INSTITUTION
+        )
     async with sessions() as session:
-        stored = (await session.execute(select(Organisation).where(Organisation.id == org.id))
-                  ).scalar_one()
+        stored = (
+            await session.execute(select(Organisation).where(Organisation.id == org.id))
+        ).scalar_one()
         assert stored.name == "ROC Utrecht"
         assert token not in stored.token_hash
         found = await authenticate(session=session, token=token)

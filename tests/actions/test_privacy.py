@@ -22,7 +22,9 @@ def test_personal_tables_are_found_from_foreign_keys() -> None:
 
 async def _chat(dialogue: DialogueManager, who: str, *lines: str) -> None:
     for line in lines:
-        await dialogue.handle(IncomingMessage(Channel.TELEGRAM, who, text=line, display_name="Anna"))
+        await dialogue.handle(
+            IncomingMessage(Channel.TELEGRAM, who, text=line, display_name="Anna")
+        )
 
 
 async def test_export_holds_profile_and_every_personal_table(
@@ -30,7 +32,9 @@ async def test_export_holds_profile_and_every_personal_table(
 ) -> None:
     await _chat(dialogue, "100", "/start", "Ja, dat is goed")
     async with sessions() as session:
-        user = await get_or_create_user(session=session, channel=Channel.TELEGRAM, external_id="100")
+        user = await get_or_create_user(
+            session=session, channel=Channel.TELEGRAM, external_id="100"
+        )
         document = await export_user_data(session=session, user=user)
     json.dumps(document)  # must be JSON-serialisable as it is
     assert document["user"]["name"] == "Anna"
@@ -46,15 +50,21 @@ async def test_delete_removes_every_row_of_the_user_and_nothing_else(
     await _chat(dialogue, "200", "/start", "Ja, dat is goed")
     await _chat(dialogue, "201", "/start", "Ja, dat is goed")
     async with sessions() as session, session.begin():
-        user = await get_or_create_user(session=session, channel=Channel.TELEGRAM, external_id="200")
+        user = await get_or_create_user(
+            session=session, channel=Channel.TELEGRAM, external_id="200"
+        )
         user_id = user.id
         assert await delete_user_data(session=session, user=user) >= 2
     async with sessions() as session:
         assert await session.get(User, user_id) is None
         for table, column in personal_tables():
-            left = await session.scalar(select(func.count()).select_from(table).where(column == user_id))
+            left = await session.scalar(
+                select(func.count()).select_from(table).where(column == user_id)
+            )
             assert left == 0, table.name
-        other = await get_or_create_user(session=session, channel=Channel.TELEGRAM, external_id="201")
+        other = await get_or_create_user(
+            session=session, channel=Channel.TELEGRAM, external_id="201"
+        )
         assert await session.get(ConversationState, other.id) is not None
 
 
@@ -63,7 +73,9 @@ async def test_without_consent_only_the_chat_id_is_kept(
 ) -> None:
     await _chat(dialogue, "300", "/start", "Nee, liever niet")
     async with sessions() as session:
-        user = await get_or_create_user(session=session, channel=Channel.TELEGRAM, external_id="300")
+        user = await get_or_create_user(
+            session=session, channel=Channel.TELEGRAM, external_id="300"
+        )
         assert user.consent is False
         assert user.name is None
         assert user.region is None

@@ -9,16 +9,25 @@ from pathlib import Path
 from tests.support.processes import clean_env, leerloop_executable
 
 
-def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603
-        [leerloop_executable(), *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-        env=clean_env(**env), timeout=60, check=False,
+        [leerloop_executable(), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean_env(**env),
+        timeout=60,
+        check=False,
     )
 
 
 def test_org_create_json_prints_a_token_once(tmp_path: Path) -> None:
-    result = run(["org", "create", "--name", "Bakkerij Jansen", "--kind", "employer", "--json"],
-                 tmp_path)
+    result = run(
+        ["org", "create", "--name", "Bakkerij Jansen", "--kind", "employer", "--json"], tmp_path
+    )
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
     assert isinstance(body["id"], int)

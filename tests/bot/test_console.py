@@ -36,8 +36,9 @@ async def test_export_is_written_to_a_file(dialogue: DialogueManager, tmp_path: 
     assert str(files[0]) in out.getvalue()
 
 
-async def test_a_number_without_buttons_is_plain_text(dialogue: DialogueManager,
-                                                      tmp_path: Path) -> None:
+async def test_a_number_without_buttons_is_plain_text(
+    dialogue: DialogueManager, tmp_path: Path
+) -> None:
     out = io.StringIO()
     console = ConsoleChannel(dialogue, user="sam", out=out, export_dir=tmp_path)
     message = console.to_incoming("1")

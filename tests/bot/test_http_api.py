@@ -18,8 +18,12 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def services(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
-             settings: Settings, dialogue: DialogueManager) -> Services:
+def services(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    dialogue: DialogueManager,
+) -> Services:
     return Services(settings=settings, engine=engine, sessions=sessions, dialogue=dialogue)
 
 
@@ -56,16 +60,18 @@ async def test_openapi_and_docs(client: httpx.AsyncClient) -> None:
         ({"Authorization": "Basic abc"}, "missing bearer token"),
     ],
 )
-async def test_auth_errors_are_json(client: httpx.AsyncClient, headers: dict[str, str],
-                                    message: str) -> None:
+async def test_auth_errors_are_json(
+    client: httpx.AsyncClient, headers: dict[str, str], message: str
+) -> None:
     response = await client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json() == {"error": {"status": 401, "message": message}}
 
 
-async def test_token_identifies_the_organisation(client: httpx.AsyncClient,
-                                                 services: Services) -> None:
+async def test_token_identifies_the_organisation(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     token = await _token(services, OrgKind.EMPLOYER)
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

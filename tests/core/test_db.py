@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,15 +15,16 @@ from core.models import Channel, User
 pytestmark = pytest.mark.db
 
 
+def _column_names(conn: Connection, table: str) -> set[str]:
+    return {col["name"] for col in inspect(conn).get_columns(table)}
+
+
 async def test_migrations_match_the_models(db_url: str) -> None:
     engine = create_engine(db_url)
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         columns = {
-            t.name: await conn.run_sync(
-                lambda c, name=t.name: {col["name"] for col in inspect(c).get_columns(name)}
-            )
-            for t in Base.metadata.sorted_tables
+            t.name: await conn.run_sync(_column_names, t.name) for t in Base.metadata.sorted_tables
         }
     await engine.dispose()
     assert set(Base.metadata.tables) <= tables
@@ -46,8 +48,9 @@ async def test_datetimes_come_back_aware(sessions: async_sessionmaker[AsyncSessi
     amsterdam = timezone(timedelta(hours=1))
     moment = datetime(2026, 3, 15, 9, 30, tzinfo=amsterdam)
     async with sessions() as session, session.begin():
-        session.add(User(channel=Channel.CONSOLE, external_id="tz", consent=True,
-                         consent_at=moment))
+        session.add(
+            User(channel=Channel.CONSOLE, external_id="tz", consent=True, consent_at=moment)
+        )
     async with sessions() as session:
         user = (await session.execute(select(User).where(User.external_id == "tz"))).scalar_one()
         assert user.consent_at == moment
@@ -59,8 +62,9 @@ async def test_datetimes_come_back_aware(sessions: async_sessionmaker[AsyncSessi
 async def test_naive_datetimes_are_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
     with pytest.raises(Exception, match="naive datetimes"):
         async with sessions() as session, session.begin():
-            session.add(User(channel=Channel.CONSOLE, external_id="naive",
-                             consent_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+            session.add(
+                User(channel=Channel.CONSOLE, external_id="naive", consent_at=datetime(2026, 1, 1))
+            )
 
 
 async def test_one_user_per_chat(sessions: async_sessionmaker[AsyncSession]) -> None:

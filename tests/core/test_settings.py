@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -7,7 +10,8 @@ from core.settings import Settings
 
 
 def make(**env: str) -> Settings:
-    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+    kwargs: dict[str, Any] = {"_env_file": None, **env}
+    return Settings(**kwargs)
 
 
 def test_defaults() -> None:
@@ -22,7 +26,7 @@ def test_defaults() -> None:
 def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
     monkeypatch.setenv("HTTP_PORT", "9000")
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.telegram_enabled
     assert s.telegram_bot_token is not None
     assert s.telegram_bot_token.get_secret_value() == "1:abc"
@@ -30,10 +34,10 @@ def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.http_port == 9000
 
 
-def test_reads_dotenv(tmp_path: pytest.TempPathFactory) -> None:
-    env = tmp_path / ".env"  # type: ignore[operator]
+def test_reads_dotenv(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
     env.write_text("DATABASE_URL=postgresql://u:p@localhost/db\n")
-    s = Settings(_env_file=str(env))  # type: ignore[call-arg]
+    s = Settings(_env_file=str(env))
     assert s.database_url == "postgresql+asyncpg://u:p@localhost/db"
 
 
@@ -60,8 +64,11 @@ def test_webhook_needs_a_valid_secret() -> None:
 
 def test_production_refuses_plain_http_webhook() -> None:
     with pytest.raises(ValidationError, match="https"):
-        make(LEERLOOP_ENV="production", TELEGRAM_WEBHOOK_URL="http://example.org/hook",
-             TELEGRAM_WEBHOOK_SECRET="abc")
+        make(
+            LEERLOOP_ENV="production",
+            TELEGRAM_WEBHOOK_URL="http://example.org/hook",
+            TELEGRAM_WEBHOOK_SECRET="abc",
+        )
 
 
 def test_unknown_time_zone() -> None:

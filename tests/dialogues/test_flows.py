@@ -16,7 +16,7 @@ RESPONSES = ResponseCatalogue.load()
 
 
 def test_flows_reference_only_existing_texts_actions_and_flows() -> None:
-    assert FLOWS.check(responses=RESPONSES.keys(), actions=actions.action_names()) == []
+    assert FLOWS.check(responses=RESPONSES.names(), actions=actions.action_names()) == []
 
 
 def test_required_flows_exist() -> None:
@@ -34,15 +34,15 @@ def test_every_response_is_used() -> None:
         if {".venv", "tests"} & set(path.parts):
             continue
         text = path.read_text(encoding="utf-8")
-        used.update(k for k in RESPONSES.keys() if f'"{k}"' in text or f"'{k}'" in text)
+        used.update(k for k in RESPONSES.names() if f'"{k}"' in text or f"'{k}'" in text)
     for flow in FLOWS.flows.values():
         dumped = flow.model_dump_json()
-        used.update(k for k in RESPONSES.keys() if f'"{k}"' in dumped)
-    assert RESPONSES.keys() - used == set()
+        used.update(k for k in RESPONSES.names() if f'"{k}"' in dumped)
+    assert RESPONSES.names() - used == set()
 
 
 def test_texts_use_informal_je() -> None:
-    for key in RESPONSES.keys():
+    for key in RESPONSES.names():
         for text in RESPONSES.variants(key):
             words = {w.strip(".,:?!()").lower() for w in text.split()}
             assert not words & {"u", "uw"}, f"{key} uses the formal 'u'"
@@ -66,8 +66,13 @@ def test_unknown_fields_and_intents_are_errors() -> None:
     with pytest.raises(ValidationError):
         Flow.model_validate({"name": "x", "steps": [{"id": "a", "sayy": "welcome"}]})
     with pytest.raises(ValidationError):
-        Flow.model_validate({"name": "x", "triggers": [{"intent": "no_such_intent"}],
-                             "steps": [{"id": "a", "say": "welcome"}]})
+        Flow.model_validate(
+            {
+                "name": "x",
+                "triggers": [{"intent": "no_such_intent"}],
+                "steps": [{"id": "a", "say": "welcome"}],
+            }
+        )
 
 
 def test_missing_placeholder_value_is_an_error() -> None:

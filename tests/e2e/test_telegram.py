@@ -22,13 +22,15 @@ CHAT = 5551234
 
 async def _user(bot: TelegramChannel, chat_id: int) -> User | None:
     async with bot.services.sessions() as session:
-        stmt = select(User).where(User.channel == Channel.TELEGRAM,
-                                  User.external_id == str(chat_id))
+        stmt = select(User).where(
+            User.channel == Channel.TELEGRAM, User.external_id == str(chat_id)
+        )
         return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def test_start_consent_button_then_help(fake_telegram: FakeTelegram,
-                                              telegram_bot: TelegramChannel) -> None:
+async def test_start_consent_button_then_help(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
     commands = [c["command"] for c in fake_telegram.commands]
     assert commands == ["privacy", "help"]
     assert all(c["description"] for c in fake_telegram.commands)
@@ -36,8 +38,11 @@ async def test_start_consent_button_then_help(fake_telegram: FakeTelegram,
     fake_telegram.push_text(CHAT, "/start")
     [welcome] = await fake_telegram.wait_for_messages(CHAT, 1)
     assert welcome.text is not None and "Hoi! Ik ben Leerloop" in welcome.text
-    assert [label for label, _ in welcome.buttons] == ["Ja, dat is goed", "Nee, liever niet",
-                                                       "Vertel meer"]
+    assert [label for label, _ in welcome.buttons] == [
+        "Ja, dat is goed",
+        "Nee, liever niet",
+        "Vertel meer",
+    ]
     user = await _user(telegram_bot, CHAT)
     assert user is not None and user.name is None  # nothing but the chat id before consent
 
@@ -56,8 +61,9 @@ async def test_start_consent_button_then_help(fake_telegram: FakeTelegram,
     assert [label for label, _ in messages[2].buttons] == ["Privacy", "Hulp"]
 
 
-async def test_privacy_export_and_delete(fake_telegram: FakeTelegram,
-                                         telegram_bot: TelegramChannel) -> None:
+async def test_privacy_export_and_delete(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
     fake_telegram.push_text(CHAT, "/start")
     [welcome] = await fake_telegram.wait_for_messages(CHAT, 1)
     fake_telegram.push_button(welcome, "Ja, dat is goed")
@@ -94,8 +100,9 @@ async def test_privacy_export_and_delete(fake_telegram: FakeTelegram,
             assert rows == [], table.name
 
 
-async def test_rate_limited_reply_is_retried(fake_telegram: FakeTelegram,
-                                             telegram_bot: TelegramChannel) -> None:
+async def test_rate_limited_reply_is_retried(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
     fake_telegram.fail_next("sendMessage", 429, retry_after=1)
     fake_telegram.push_text(CHAT, "/help")
     [reply] = await fake_telegram.wait_for_messages(CHAT, 1, timeout=15)
@@ -103,8 +110,9 @@ async def test_rate_limited_reply_is_retried(fake_telegram: FakeTelegram,
     assert len(fake_telegram.method_calls("sendMessage")) == 2
 
 
-async def test_blocked_user_is_marked_and_unmarked(fake_telegram: FakeTelegram,
-                                                   telegram_bot: TelegramChannel) -> None:
+async def test_blocked_user_is_marked_and_unmarked(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
     fake_telegram.fail_next("sendMessage", 403)
     fake_telegram.push_text(CHAT, "/help")
     await fake_telegram.wait_until(lambda: len(fake_telegram.method_calls("sendMessage")) == 1)
@@ -136,8 +144,9 @@ def _process(tmp_path: Path, fake: FakeTelegram, **extra: str) -> LeerloopProces
     return LeerloopProcess(tmp_path, env)
 
 
-async def test_conversation_survives_a_process_restart(fake_telegram: FakeTelegram,
-                                                       tmp_path: Path) -> None:
+async def test_conversation_survives_a_process_restart(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
     first = await _process(tmp_path, fake_telegram).start()
     try:
         fake_telegram.push_text(CHAT, "/start")
@@ -156,10 +165,10 @@ async def test_conversation_survives_a_process_restart(fake_telegram: FakeTelegr
     assert "Anna" not in log
 
 
-async def test_webhook_checks_the_secret_token(fake_telegram: FakeTelegram,
-                                               tmp_path: Path) -> None:
+async def test_webhook_checks_the_secret_token(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
     proc = _process(
-        tmp_path, fake_telegram,
+        tmp_path,
+        fake_telegram,
         TELEGRAM_WEBHOOK_URL="https://leerloop.example/telegram/webhook",
         TELEGRAM_WEBHOOK_SECRET="s3cret-token_1",
     )
@@ -169,21 +178,29 @@ async def test_webhook_checks_the_secret_token(fake_telegram: FakeTelegram,
         await fake_telegram.wait_until(lambda: fake_telegram.webhook_url is not None)
         assert fake_telegram.webhook_secret == "s3cret-token_1"
         assert fake_telegram.method_calls("getUpdates") == []
-        update = fake_telegram.make_update({"message": {
-            "message_id": 1, "date": 1_700_000_000,
-            "chat": {"id": CHAT, "type": "private"},
-            "from": {"id": CHAT, "is_bot": False, "first_name": "Anna"},
-            "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        }})
+        update = fake_telegram.make_update(
+            {
+                "message": {
+                    "message_id": 1,
+                    "date": 1_700_000_000,
+                    "chat": {"id": CHAT, "type": "private"},
+                    "from": {"id": CHAT, "is_bot": False, "first_name": "Anna"},
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                }
+            }
+        )
         async with httpx.AsyncClient() as client:
             missing = await client.post(url, json=update)
-            wrong = await client.post(url, json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            wrong = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
             assert (missing.status_code, wrong.status_code) == (403, 403)
             assert missing.json()["error"]["status"] == 403
             assert fake_telegram.messages_to(CHAT) == []
-            ok = await client.post(url, json=update,
-                                   headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"})
+            ok = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"}
+            )
             assert ok.status_code == 200
         [welcome] = await fake_telegram.wait_for_messages(CHAT, 1, timeout=20)
         assert welcome.text is not None and "Hoi! Ik ben Leerloop" in welcome.text

@@ -91,15 +91,24 @@ class ConversationRunner:
 
     async def _send(self, user: str, step: Step, where: str) -> list[Reply]:
         if step.press is not None:
-            label = self.manager.responses.render(step.press) if step.press in self.manager.responses else step.press
-            assert label in self.last_buttons, f"{where}: no button {label!r} in {list(self.last_buttons)}"
-            message = IncomingMessage(Channel.CONSOLE, user, payload=self.last_buttons[label],
-                                      display_name=user)
+            label = (
+                self.manager.responses.render(step.press)
+                if step.press in self.manager.responses
+                else step.press
+            )
+            assert label in self.last_buttons, (
+                f"{where}: no button {label!r} in {list(self.last_buttons)}"
+            )
+            message = IncomingMessage(
+                Channel.CONSOLE, user, payload=self.last_buttons[label], display_name=user
+            )
         else:
             message = IncomingMessage(Channel.CONSOLE, user, text=step.user, display_name=user)
         replies = await self.manager.handle(message)
         with_buttons = [r for r in replies if r.buttons]
-        self.last_buttons = {b.label: b.payload for b in with_buttons[-1].buttons} if with_buttons else {}
+        self.last_buttons = (
+            {b.label: b.payload for b in with_buttons[-1].buttons} if with_buttons else {}
+        )
         return replies
 
     async def _check(self, user: str, step: Step, replies: list[Reply], where: str) -> None:
@@ -113,7 +122,9 @@ class ConversationRunner:
             assert literal in said, f"{where}: expected {literal!r} in:\n{said}"
         if step.buttons is not None:
             expected = [responses.render(k) if k in responses else k for k in step.buttons]
-            assert list(self.last_buttons) == expected, f"{where}: buttons {list(self.last_buttons)}"
+            assert list(self.last_buttons) == expected, (
+                f"{where}: buttons {list(self.last_buttons)}"
+            )
         if step.attachment is not None:
             assert any(r.attachment for r in replies) == step.attachment, f"{where}: attachment"
         async with self.sessions() as session:

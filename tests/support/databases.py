@@ -35,8 +35,7 @@ async def migrated_postgres(server_url: str) -> AsyncIterator[str]:
     """Create a throw-away database on the server, migrate it, drop it afterwards."""
     base = make_url(server_url).set(drivername="postgresql+asyncpg")
     name = f"leerloop_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.render_as_string(hide_password=False),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)

@@ -8,8 +8,10 @@ bodies, `{"ok": ..., "result": ...}` answers), long-polls `getUpdates`, and can 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import socket
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -69,11 +71,10 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
         return self
 
     async def stop(self) -> None:
@@ -82,8 +83,9 @@ class FakeTelegram:
 
     # --------------------------------------------------------------- control
 
-    def fail_next(self, method: str, status: int, *, retry_after: int | None = None,
-                  times: int = 1) -> None:
+    def fail_next(
+        self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
         """Answer the next `times` calls of `method` with an error (429 or 403)."""
         for _ in range(times):
             self._failures[method].append((status, retry_after))
@@ -102,8 +104,9 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self._push({"message": message})
 
-    def push_button(self, message: SentMessage, label: str, *, first_name: str = "Anna"
-                    ) -> dict[str, Any]:
+    def push_button(
+        self, message: SentMessage, label: str, *, first_name: str = "Anna"
+    ) -> dict[str, Any]:
         """Queue a press on the button with `label` under a message the bot sent."""
         data = dict(message.buttons)[label]
         keyboard = [[{"text": t, "callback_data": d}] for t, d in message.buttons]
@@ -141,8 +144,9 @@ class FakeTelegram:
     def method_calls(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
 
-    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10.0
-                                ) -> list[SentMessage]:
+    async def wait_for_messages(
+        self, chat_id: int, count: int, timeout: float = 10.0
+    ) -> list[SentMessage]:
         """Wait until the bot has sent `count` messages in total to `chat_id`."""
         deadline = time.monotonic() + timeout
         while len(self.messages_to(chat_id)) < count:
@@ -176,16 +180,15 @@ class FakeTelegram:
                     params[key] = value
         for key, value in list(params.items()):
             if isinstance(value, str) and value[:1] in "[{":
-                try:
+                with contextlib.suppress(ValueError):
                     params[key] = json.loads(value)
-                except ValueError:
-                    pass
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append((method, params))
@@ -194,20 +197,28 @@ class FakeTelegram:
             status, retry_after = queue.popleft()
             if status == 429:
                 return web.json_response(
-                    {"ok": False, "error_code": 429,
-                     "description": f"Too Many Requests: retry after {retry_after}",
-                     "parameters": {"retry_after": retry_after or 1}},
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {retry_after}",
+                        "parameters": {"retry_after": retry_after or 1},
+                    },
                     status=429,
                 )
             return web.json_response(
-                {"ok": False, "error_code": status,
-                 "description": "Forbidden: bot was blocked by the user"},
+                {
+                    "ok": False,
+                    "error_code": status,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
                 status=status,
             )
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
-            return web.json_response({"ok": False, "error_code": 404,
-                                      "description": "Not Found: method not found"}, status=404)
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
         result = await handler(params)
         return web.json_response({"ok": True, "result": result})
 
@@ -221,10 +232,8 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout") or 0), self.max_poll_seconds)
         if not self._updates and timeout:
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
         return self._updates[:100]
 
     def _message(self, chat_id: int, text: str | None, params: dict[str, Any]) -> dict[str, Any]:
@@ -251,20 +260,31 @@ class FakeTelegram:
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
         message = self._message(chat_id, params["text"], params)
-        self.sent.append(SentMessage(chat_id, message["message_id"], params["text"],
-                                     self._buttons(params)))
+        self.sent.append(
+            SentMessage(chat_id, message["message_id"], params["text"], self._buttons(params))
+        )
         return message
 
     async def _m_senddocument(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
         filename, content = params["document"]
         message = self._message(chat_id, None, params)
-        message["document"] = {"file_id": f"f{message['message_id']}", "file_unique_id": "u",
-                               "file_name": filename}
+        message["document"] = {
+            "file_id": f"f{message['message_id']}",
+            "file_unique_id": "u",
+            "file_name": filename,
+        }
         if params.get("caption"):
             message["caption"] = params["caption"]
-        self.sent.append(SentMessage(chat_id, message["message_id"], params.get("caption"),
-                                     document=(filename, content), method="sendDocument"))
+        self.sent.append(
+            SentMessage(
+                chat_id,
+                message["message_id"],
+                params.get("caption"),
+                document=(filename, content),
+                method="sendDocument",
+            )
+        )
         return message
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:

@@ -52,8 +52,11 @@ class LeerloopProcess:
         """Start and wait for /healthz without blocking the loop (the fake Bot API runs in it)."""
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603
-                [leerloop_executable(), "run"], cwd=self.cwd, env=self.env,
-                stdout=log, stderr=subprocess.STDOUT,
+                [leerloop_executable(), "run"],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
