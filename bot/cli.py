@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(TELEGRAM_HINT, file=sys.stderr)
             command = "chat"
             args.user = None
+    if command == "chat":  # the terminal is the conversation: only warnings between the lines
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
     try:
         if command == "run":
             from bot.runner import serve
