@@ -42,11 +42,6 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def _display_name(update: Update) -> str | None:
-    user = update.effective_user
-    return user.first_name if user is not None else None
-
-
 class TelegramChannel:
     """Builds the PTB application and connects it to the dialogue manager."""
 
@@ -111,13 +106,7 @@ class TelegramChannel:
         chat = update.effective_chat
         if message is None or chat is None or message.text is None:
             return
-        incoming = IncomingMessage(
-            channel=Channel.TELEGRAM,
-            external_id=str(chat.id),
-            text=message.text,
-            display_name=_display_name(update),
-        )
-        await self._reply(chat.id, await self.services.dialogue.handle(incoming))
+        await self._converse(update, chat.id, text=message.text)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button press, mark the choice in the message, pass it on."""
@@ -143,15 +132,21 @@ class TelegramChannel:
             if label is not None:
                 # Keep the question, drop the buttons and show what was chosen.
                 await query.edit_message_text(f"{query.message.text}\n\n→ {label}")
+        await self._converse(update, chat.id, payload=query.data)
+
+    async def _converse(
+        self, update: Update, chat_id: int, *, text: str | None = None, payload: str | None = None
+    ) -> None:
+        """Hand the neutral message to the dialogue manager and send its replies."""
+        user = update.effective_user
         incoming = IncomingMessage(
             channel=Channel.TELEGRAM,
-            external_id=str(chat.id),
-            payload=query.data,
-            display_name=_display_name(update),
+            external_id=str(chat_id),
+            text=text,
+            payload=payload,
+            display_name=user.first_name if user is not None else None,
         )
-        await self._reply(chat.id, await self.services.dialogue.handle(incoming))
-
-    async def _reply(self, chat_id: int, replies: list[Reply]) -> None:
+        replies = await self.services.dialogue.handle(incoming)
         bot = self.app.bot
         for reply in replies:
             if reply.attachment is not None:
