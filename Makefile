@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint lock clean
+.PHONY: install model run test lint lock clean
 
 install: $(STAMP)
 
@@ -15,10 +15,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-run: install
+# The NLU model is not committed: train it when missing or older than its data/config/code.
+model: install
+	$(BIN)/leerloop nlu train --if-stale
+
+run: model
 	$(BIN)/leerloop start
 
-test: install
+test: model
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

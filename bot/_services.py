@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import create_engine, session_factory, upgrade
 from core.settings import Settings
-from dialogues import DialogueManager
+from dialogues import DialogueManager, Interpreter
 
 
 @dataclass
@@ -19,17 +20,23 @@ class Services:
     dialogue: DialogueManager
 
     @classmethod
-    async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
-        """Connect to the database, apply migrations and build the dialogue manager."""
+    async def start(
+        cls, settings: Settings, *, migrate: bool = True, interpreter: Interpreter | None = None
+    ) -> Services:
+        """Connect to the database, apply migrations, load the NLU, build the dialogue manager."""
         engine = create_engine(settings.database_url)
         if migrate:
             await upgrade(engine)
         sessions = session_factory(engine)
+        if interpreter is None:
+            from bot._interpreter import NluInterpreter
+
+            interpreter = await asyncio.to_thread(NluInterpreter.load)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            dialogue=DialogueManager(sessions=sessions, settings=settings),
+            dialogue=DialogueManager(sessions=sessions, settings=settings, interpreter=interpreter),
         )
 
     async def close(self) -> None:

@@ -30,7 +30,7 @@ def _configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "spacy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -87,7 +87,67 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--kind", required=True, choices=[k.value for k in OrgKind])
     create.add_argument("--json", action="store_true", help='print {"id": ..., "token": ...}')
+    nlu = sub.add_parser("nlu", help="train, use and evaluate the Dutch NLU")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    train = nlu_sub.add_parser("train", help="train from nlu/data/ and config.yml (seeded)")
+    train.add_argument(
+        "--if-stale",
+        action="store_true",
+        help="only when the model is missing or older than its data/config/code",
+    )
+    parse = nlu_sub.add_parser("parse", help="parse TEXT, or one utterance per stdin line")
+    parse.add_argument("text", nargs="?", help="the utterance (default: read stdin)")
+    evaluate = nlu_sub.add_parser("evaluate", help="score labelled examples (Rasa NLU YAML)")
+    evaluate.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="test data; with --cv: the training data (default nlu/data/)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation instead")
     return parser
+
+
+def _nlu(args: argparse.Namespace) -> int:
+    """The `leerloop nlu ...` commands (the NLU contract in the design)."""
+    import nlu
+
+    if args.nlu_command == "train":
+        if args.if_stale and not nlu.is_stale():
+            print("nlu model is up to date")
+            return 0
+        model = nlu.NluModel.train()
+        path = model.save()
+        print(
+            f"trained on {model.meta['examples']} examples in {model.meta['training_seconds']} s;"
+            f" saved to {path}"
+        )
+        return 0
+
+    model = nlu.load_or_train()
+    if args.nlu_command == "parse":
+        lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
+        for line in lines:
+            if line.strip() or args.text is not None:
+                print(json.dumps(model.parse(line), ensure_ascii=False), flush=True)
+        return 0
+
+    if args.cv:
+        data = nlu.load_training_data([args.path] if args.path else None)
+        report = nlu.cross_validate(args.cv, data)
+    else:
+        if args.path is None:
+            print("leerloop nlu evaluate: give a test file, or --cv K", file=sys.stderr)
+            return 2
+        if not args.path.exists():
+            print(f"leerloop nlu evaluate: no such file: {args.path}", file=sys.stderr)
+            return 2
+        report = nlu.evaluate(model, nlu.load_yaml(args.path).examples)
+    print(
+        json.dumps(report, ensure_ascii=False, indent=2) if args.json else nlu.format_report(report)
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif command == "db":
             asyncio.run(_db_upgrade(settings))
             print("database is up to date")
+        elif command == "nlu":
+            return _nlu(args)
         elif command == "org":
             org_id, token = asyncio.run(_org_create(settings, args.name, OrgKind(args.kind)))
             if args.json:

@@ -219,4 +219,10 @@ class FlowSet:
                 if step.call and step.call not in self.flows:
                     problems.append(f"{flow.name}.{step.id}: calls unknown flow {step.call!r}")
             problems += [f"{flow.name}: unknown response {k!r}" for k in keys if k not in responses]
+        # A clarifying question names intents by their label: every routed intent needs one.
+        problems += [
+            f"intent {intent} has no label intent_{intent}"
+            for intent in self._intents
+            if f"intent_{intent}" not in responses
+        ]
         return problems

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_STEPS_PER_TURN = 50
 FALLBACK_FLOW = "fallback"
 CONSENT_FLOW = "consent"
+NLU_FALLBACK = "nlu_fallback"
+_INTENT_RE = re.compile(r"^#(?P<intent>[a-z_]+)$")
 _ANSWER_RE = re.compile(r"^@(?P<flow>[a-z_]+)\.(?P<step>[a-z0-9_]+):(?P<value>[a-z0-9_]+)$")
 _COMMAND_RE = re.compile(r"^/(?P<command>[A-Za-z_]{1,32})(?:@\w+)?(?:\s+(?P<args>.*))?$", re.DOTALL)
 
@@ -41,6 +43,7 @@ class Understanding:
 
     intent: str
     confidence: float
+    ranking: tuple[tuple[str, float], ...] = ()
     entities: tuple[dict[str, Any], ...] = ()
 
 
@@ -145,6 +148,14 @@ class DialogueManager:
                 self._reprompt(turn)
             return
 
+        if chosen := _INTENT_RE.match(raw):  # a button of a clarifying question
+            found = self.flows.by_intent(chosen["intent"])
+            if found is not None:
+                await self._start(turn, *found)
+            else:
+                await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+            return
+
         if command := _COMMAND_RE.match(raw):
             found = self.flows.by_command(command["command"].lower())
             if found is None:
@@ -171,12 +182,31 @@ class DialogueManager:
             if found is not None:
                 await self._start(turn, *found)
                 return
+            if understanding.intent == NLU_FALLBACK and self._clarify(turn, understanding):
+                return
 
         if top is not None and top.waiting:
             self._say(turn, "reprompt")
             self._reprompt(turn)
             return
         await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+
+    def _clarify(self, turn: _Turn, understanding: Understanding) -> bool:
+        """Not sure what was meant: ask, with the two likeliest intents as buttons."""
+        candidates = [
+            name
+            for name, _ in understanding.ranking
+            if name != NLU_FALLBACK and self.flows.by_intent(name) is not None
+        ][:2]
+        if not candidates:
+            return False
+        self._say(turn, "clarify")
+        buttons = [
+            Button(self.responses.render(f"intent_{name}"), f"#{name}") for name in candidates
+        ]
+        buttons.append(Button(self.responses.render("btn_something_else"), "/help"))
+        turn.flush(tuple(buttons))
+        return True
 
     def _match_option(self, turn: _Turn, step: Step, text: str) -> str | None:
         """The option value a typed answer stands for, or the text itself for a free answer."""

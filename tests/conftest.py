@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import actions  # noqa: F401  (registers the actions)
+from bot._interpreter import NluInterpreter
 from core.db import create_engine
 from core.settings import Settings
 from dialogues import DialogueManager
@@ -72,6 +73,12 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def dialogue(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> DialogueManager:
     return DialogueManager(sessions=sessions, settings=settings)
+
+
+@pytest.fixture(scope="session")
+def interpreter() -> NluInterpreter:
+    """The trained NLU model as the dialogue's interpreter (loaded once per test run)."""
+    return NluInterpreter.load()
 
 
 @pytest.fixture(autouse=True)

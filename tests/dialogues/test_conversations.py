@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot._interpreter import NluInterpreter
 from core.settings import Settings
 from dialogues import DialogueManager
 from tests.support.conversations import Case, ConversationRunner, load_cases
@@ -21,7 +22,10 @@ async def test_conversation(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     dialogue: DialogueManager,
+    interpreter: NluInterpreter,
 ) -> None:
+    if case.nlu:
+        dialogue = DialogueManager(sessions=sessions, settings=settings, interpreter=interpreter)
     await ConversationRunner(sessions, settings, dialogue).run(case)
 
 

@@ -38,6 +38,8 @@ def test_every_response_is_used() -> None:
     for flow in FLOWS.flows.values():
         dumped = flow.model_dump_json()
         used.update(k for k in RESPONSES.names() if f'"{k}"' in dumped)
+    # Clarifying questions name routed intents by their `intent_<name>` label.
+    used.update(f"intent_{intent}" for intent in FLOWS._intents)
     assert RESPONSES.names() - used == set()
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot import Services
+from bot._interpreter import NluInterpreter
 from bot.telegram_channel import TelegramChannel
 from core.settings import Settings
 from tests.support import FakeTelegram
@@ -29,9 +30,11 @@ def e2e_settings(tmp_path: Path, fake_telegram: FakeTelegram) -> Settings:
 
 
 @pytest.fixture
-async def telegram_bot(e2e_settings: Settings) -> AsyncIterator[TelegramChannel]:
+async def telegram_bot(
+    e2e_settings: Settings, interpreter: NluInterpreter
+) -> AsyncIterator[TelegramChannel]:
     """The real PTB application, polling the fake Bot API over HTTP."""
-    services = await Services.start(e2e_settings)
+    services = await Services.start(e2e_settings, interpreter=interpreter)
     channel = TelegramChannel(services)
     await channel.start()
     yield channel

@@ -54,6 +54,7 @@ class Case(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     user: str = "tester"
+    nlu: bool = False  # understand free text with the trained NLU model
     steps: list[Step]
 
 
@@ -84,7 +85,11 @@ class ConversationRunner:
         for number, step in enumerate(case.steps, start=1):
             where = f"step {number} ({step.user or step.press or 'restart'})"
             if step.restart:
-                self.manager = DialogueManager(sessions=self.sessions, settings=self.settings)
+                self.manager = DialogueManager(
+                    sessions=self.sessions,
+                    settings=self.settings,
+                    interpreter=self.manager.interpreter,
+                )
                 continue
             replies = await self._send(case.user, step, where)
             await self._check(case.user, step, replies, where)

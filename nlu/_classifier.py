@@ -1,0 +1,153 @@
+"""Intent classifiers. Two are built and compared by cross-validation (see config.yml):
+
+- `char_word_logreg`: TF-IDF over character n-grams of the folded text (robust to typos and
+  missing accents) and over lemma n-grams with entity-type tokens, then multinomial logistic
+  regression (deterministic, calibrated enough for a fallback threshold);
+- `spacy_textcat`: spaCy's bag-of-words text categoriser over the same lemma stream.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import joblib
+import numpy as np
+import numpy.typing as npt
+import spacy
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from spacy.training import Example as SpacyExample
+from spacy.util import fix_random_seed, minibatch  # type: ignore[attr-defined]
+
+from nlu._config import ClassifierSettings
+
+Probabilities = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Features:
+    chars: str  # folded text
+    words: str  # folded lemmas and entity-type tokens, space separated
+
+
+class IntentClassifier(Protocol):
+    labels: list[str]
+
+    def fit(self, inputs: list[Features], labels: list[str]) -> None: ...
+
+    def predict_proba(self, inputs: list[Features]) -> Probabilities: ...
+
+    def save(self, directory: Path) -> None: ...
+
+
+class CharWordLogReg:
+    name = "char_word_logreg"
+
+    def __init__(self, settings: ClassifierSettings, seed: int) -> None:
+        self.settings = settings
+        self.seed = seed
+        self.labels: list[str] = []
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=settings.char_ngrams,
+            sublinear_tf=True,
+            min_df=1,
+            dtype=np.float64,
+        )
+        self.words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=settings.word_ngrams,
+            token_pattern=r"\S+",  # noqa: S106  (a regex, not a password)
+            sublinear_tf=True,
+            dtype=np.float64,
+        )
+        self.model = LogisticRegression(C=settings.C, max_iter=5000, random_state=seed)
+
+    def _matrix(self, inputs: list[Features], *, fit: bool = False):  # type: ignore[no-untyped-def]
+        chars = [f.chars for f in inputs]
+        words = [f.words for f in inputs]
+        if fit:
+            return hstack(
+                [self.chars.fit_transform(chars), self.words.fit_transform(words)]
+            ).tocsr()
+        return hstack([self.chars.transform(chars), self.words.transform(words)]).tocsr()
+
+    def fit(self, inputs: list[Features], labels: list[str]) -> None:
+        self.model.fit(self._matrix(inputs, fit=True), labels)
+        self.labels = [str(c) for c in self.model.classes_]
+
+    def predict_proba(self, inputs: list[Features]) -> Probabilities:
+        result: Probabilities = self.model.predict_proba(self._matrix(inputs))
+        return result
+
+    def save(self, directory: Path) -> None:
+        joblib.dump(self, directory / "classifier.joblib")
+
+
+class SpacyTextcat:
+    name = "spacy_textcat"
+
+    def __init__(self, settings: ClassifierSettings, seed: int) -> None:
+        self.settings = settings
+        self.seed = seed
+        self.labels: list[str] = []
+        self.nlp = spacy.blank("nl")
+        self.textcat = self.nlp.add_pipe(
+            "textcat",
+            config={
+                "model": {
+                    "@architectures": "spacy.TextCatBOW.v3",
+                    "exclusive_classes": True,
+                    "ngram_size": 2,
+                    "no_output_layer": False,
+                    "length": 262144,
+                }
+            },
+        )
+
+    def fit(self, inputs: list[Features], labels: list[str]) -> None:
+        fix_random_seed(self.seed)
+        self.labels = sorted(set(labels))
+        for label in self.labels:
+            self.textcat.add_label(label)  # type: ignore[attr-defined]
+        examples = [
+            SpacyExample.from_dict(
+                self.nlp.make_doc(_text(f)), {"cats": {lab: float(lab == y) for lab in self.labels}}
+            )
+            for f, y in zip(inputs, labels, strict=True)
+        ]
+        optimizer = self.nlp.initialize(lambda: examples)
+        rng = random.Random(self.seed)  # noqa: S311  (shuffling, not security)
+        for _ in range(self.settings.textcat_epochs):
+            rng.shuffle(examples)
+            for batch in minibatch(examples, size=16):  # type: ignore[no-untyped-call]
+                self.nlp.update(batch, sgd=optimizer, drop=0.1)
+
+    def predict_proba(self, inputs: list[Features]) -> Probabilities:
+        rows = []
+        for doc in self.nlp.pipe(_text(f) for f in inputs):
+            rows.append([doc.cats[label] for label in self.labels])
+        return np.asarray(rows, dtype=np.float64)
+
+    def save(self, directory: Path) -> None:
+        joblib.dump(self, directory / "classifier.joblib")
+
+
+def _text(features: Features) -> str:
+    # An utterance of only punctuation has no words; textcat needs at least one token.
+    return features.words or features.chars.strip() or "_"
+
+
+def make_classifier(settings: ClassifierSettings, seed: int) -> IntentClassifier:
+    if settings.kind == "spacy_textcat":
+        return SpacyTextcat(settings, seed)
+    return CharWordLogReg(settings, seed)
+
+
+def load_classifier(directory: Path) -> IntentClassifier:
+    loaded: IntentClassifier = joblib.load(directory / "classifier.joblib")
+    return loaded
