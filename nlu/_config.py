@@ -30,7 +30,7 @@ class ClassifierSettings(_Strict):
 
 
 class FallbackSettings(_Strict):
-    threshold: float = Field(default=0.4, ge=0, le=1)
+    threshold: float = Field(default=0.3, ge=0, le=1)
     ambiguity_threshold: float = Field(default=0.05, ge=0, le=1)
 
 

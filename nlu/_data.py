@@ -100,10 +100,29 @@ def load_yaml(path: Path) -> TrainingData:
     return data
 
 
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split()).strip(" .!?,")
+
+
 def load_training_data(paths: Iterable[Path] | None = None) -> TrainingData:
+    """All training files merged; a repeated example is kept once, and an example under two
+    intents is an error (it would teach the model both, and leak between CV folds)."""
     data = TrainingData()
     for path in sorted(paths or DATA_DIR.glob("*.yml")):
         data.merge(load_yaml(path))
+    seen: dict[str, str] = {}
+    unique: list[Example] = []
+    for example in data.examples:
+        key = _key(example.text) or example.text
+        if key in seen:
+            if seen[key] != example.intent:
+                raise ValueError(
+                    f"{example.text!r} is labelled both {seen[key]} and {example.intent}"
+                )
+            continue
+        seen[key] = example.intent
+        unique.append(example)
+    data.examples = unique
     return data
 
 
