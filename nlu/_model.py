@@ -86,9 +86,10 @@ class NluModel:
             config,
             {},
         )
-        train_on = list(examples if examples is not None else data.examples)
-        if config.classifier.augment_typos:
-            train_on = augment(train_on, config.random_seed)
+        originals = list(examples if examples is not None else data.examples)
+        train_on = (
+            augment(originals, config.random_seed) if config.classifier.augment_typos else originals
+        )
         model.classifier.fit(
             model.featurise([e.text for e in train_on]), [e.intent for e in train_on]
         )
@@ -97,7 +98,8 @@ class NluModel:
             "fingerprint": current_fingerprint(),
             "trained_at": datetime.now(UTC).isoformat(),
             "training_seconds": round(time.perf_counter() - started, 2),
-            "examples": len(train_on),
+            "examples": len(originals),
+            "training_rows": len(train_on),
             "intents": model.classifier.labels,
             "classifier": config.classifier.kind,
         }
