@@ -1,28 +1,54 @@
-"""The NLU as the dialogue manager's interpreter."""
+"""The NLU as the dialogue manager's interpreter.
+
+The model takes a second or two to import and load; `in_background` does both in a thread so
+the bot answers commands and buttons at once, and the first free-text message waits for it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialogues import Understanding
-from nlu import MODEL_DIR, NluModel, load_or_train
+
+if TYPE_CHECKING:
+    from nlu import NluModel
 
 logger = logging.getLogger(__name__)
 
 
-class NluInterpreter:
-    """Parses text with the trained NLU model and hands the dialogue what it needs."""
+def _load() -> NluModel:
+    import nlu  # spaCy and scikit-learn are imported here, off the event loop
 
-    def __init__(self, model: NluModel) -> None:
-        self.model = model
+    return nlu.load_or_train()
+
+
+class NluInterpreter:
+    def __init__(self, model: NluModel | asyncio.Future[NluModel]) -> None:
+        self._model = model
 
     @classmethod
-    def load(cls, directory: Path = MODEL_DIR) -> NluInterpreter:
-        return cls(load_or_train(directory))
+    def load(cls) -> NluInterpreter:
+        """Load (training first when the model is missing or stale) and return when ready."""
+        return cls(_load())
 
-    def understand(self, text: str) -> Understanding:
-        parsed = self.model.parse(text)
+    @classmethod
+    def in_background(cls) -> NluInterpreter:
+        """Start loading in a worker thread; call inside a running event loop."""
+        return cls(asyncio.ensure_future(asyncio.to_thread(_load)))
+
+    @property
+    def model(self) -> NluModel:
+        if isinstance(self._model, asyncio.Future):
+            return self._model.result()  # raises while it is still loading
+        return self._model
+
+    async def understand(self, text: str) -> Understanding:
+        if isinstance(self._model, asyncio.Future):
+            self._model = await self._model
+            logger.info("nlu: model ready")
+        parsed = self._model.parse(text)
         return Understanding(
             intent=parsed["intent"]["name"],
             confidence=parsed["intent"]["confidence"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -31,7 +30,7 @@ class Services:
         if interpreter is None:
             from bot._interpreter import NluInterpreter
 
-            interpreter = await asyncio.to_thread(NluInterpreter.load)
+            interpreter = NluInterpreter.in_background()
         return cls(
             settings=settings,
             engine=engine,

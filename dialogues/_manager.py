@@ -48,7 +48,7 @@ class Understanding:
 
 
 class Interpreter(Protocol):
-    def understand(self, text: str) -> Understanding: ...
+    async def understand(self, text: str) -> Understanding: ...
 
 
 def answer_payload(flow: str, step: str, value: str) -> str:
@@ -171,12 +171,12 @@ class DialogueManager:
 
         if top is not None and top.waiting:
             step = self.flows.get(top.flow).step(top.step)
-            value = self._match_option(turn, step, raw)
+            value = await self._match_option(turn, step, raw)
             if value is not None:
                 await self._answer(turn, top, value)
                 return
 
-        understanding = self.interpreter.understand(raw) if self.interpreter else None
+        understanding = await self.interpreter.understand(raw) if self.interpreter else None
         if understanding is not None:
             found = self.flows.by_intent(understanding.intent)
             if found is not None:
@@ -208,7 +208,7 @@ class DialogueManager:
         turn.flush(tuple(buttons))
         return True
 
-    def _match_option(self, turn: _Turn, step: Step, text: str) -> str | None:
+    async def _match_option(self, turn: _Turn, step: Step, text: str) -> str | None:
         """The option value a typed answer stands for, or the text itself for a free answer."""
         ask = step.ask
         if ask is None:
@@ -223,7 +223,7 @@ class DialogueManager:
         if ask.free_text:
             return text
         if self.interpreter is not None:
-            intent = self.interpreter.understand(text).intent
+            intent = (await self.interpreter.understand(text)).intent
             for option in ask.options:
                 if intent in option.intents and option.shown(turn.state.slots):
                     return option.value

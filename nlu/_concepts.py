@@ -8,10 +8,10 @@ import random
 from collections.abc import Sequence
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from nlu._data import Example, TrainingData
+from nlu._phrases import PhraseIndex
 
 PREFIX = "concept_"
 
@@ -31,23 +31,12 @@ def concept_table(nlp: Language, data: TrainingData) -> dict[str, list[str]]:
 
 
 class ConceptMatcher:
-    def __init__(self, nlp: Language, table: dict[str, list[str]]) -> None:
+    def __init__(self, table: dict[str, list[str]]) -> None:
         self.table = table
-        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        patterns = []
-        for key in table:
-            pattern = nlp.make_doc(key)
-            for token in pattern:
-                token.norm_ = token.text
-            patterns.append(pattern)
-        self.matcher.add("CONCEPT", patterns)
+        self.index = PhraseIndex(table)
 
     def tokens(self, doc: Doc) -> list[str]:
-        found: list[str] = []
-        for _, start, end in self.matcher(doc):
-            key = " ".join(t.norm_ for t in doc[start:end])
-            found.extend(f"__concept_{c}__" for c in self.table.get(key, []))
-        return found
+        return [f"__concept_{c}__" for _, _, concepts in self.index.matches(doc) for c in concepts]
 
 
 def _typo(word: str, rng: random.Random) -> str:

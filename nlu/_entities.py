@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from nlu._data import TrainingData, read_csv
 from nlu._normalise import FINDERS, Found
+from nlu._phrases import PhraseIndex
 
 LOOKUP_EXTRACTOR = "LeerloopLookupExtractor"
 NORMALISER_EXTRACTOR = "LeerloopNormaliser"
@@ -77,26 +77,15 @@ class EntityExtractor:
     def __init__(self, nlp: Language, by_norm: dict[str, list[_Entry]]) -> None:
         self.nlp = nlp
         self.by_norm = by_norm
-        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        patterns = []
-        for norm in by_norm:
-            pattern = nlp.make_doc(norm)
-            for token in pattern:
-                token.norm_ = token.text
-            patterns.append(pattern)
-        self.matcher.add("LOOKUP", patterns)
+        self.index = PhraseIndex(by_norm)
 
     @classmethod
     def build(cls, nlp: Language, data: TrainingData, config: EntityConfig) -> EntityExtractor:
         return cls(nlp, _TableBuilder(nlp, data, config).by_norm)
 
     def lookup_matches(self, doc: Doc, intent: str | None) -> Iterable[Found]:
-        for _, start, end in self.matcher(doc):
+        for start, end, candidates in self.index.matches(doc):
             span = doc[start:end]
-            norm = " ".join(t.norm_ for t in span)
-            candidates = self.by_norm.get(norm, [])
-            if not candidates:
-                continue
             if span.text.capitalize() in _CAPITALISED_ONLY and span.text not in _CAPITALISED_ONLY:
                 continue  # "best" is a word, "Best" a town
             kinds = {c.entity for c in candidates}

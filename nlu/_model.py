@@ -77,7 +77,7 @@ class NluModel:
         extractor = EntityExtractor.build(
             nlp, data, EntityConfig(config.entities.regulations, config.entities.course_formats)
         )
-        concepts = ConceptMatcher(nlp, concept_table(nlp, data))
+        concepts = ConceptMatcher(concept_table(nlp, data))
         model = cls(
             nlp,
             extractor,
@@ -181,7 +181,7 @@ class NluModel:
             raise ValueError(f"model format {meta.get('format')} is not {MODEL_FORMAT}: retrain")
         nlp = spacy.load(directory / "spacy")
         extractor = EntityExtractor(nlp, joblib.load(directory / "lookups.joblib"))
-        concepts = ConceptMatcher(nlp, joblib.load(directory / "concepts.joblib"))
+        concepts = ConceptMatcher(joblib.load(directory / "concepts.joblib"))
         config = NluConfig.model_validate_json((directory / "config.json").read_text())
         return cls(nlp, extractor, concepts, load_classifier(directory), config, meta)
 
