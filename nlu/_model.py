@@ -132,13 +132,13 @@ class NluModel:
         fallback = self.config.fallback
         for text, (_, doc), row in zip(texts, featured, probabilities, strict=True):
             scored = sorted(
-                (
-                    (round(float(p), 4), label)
-                    for label, p in zip(self.classifier.labels, row, strict=True)
-                ),
+                ((float(p), label) for label, p in zip(self.classifier.labels, row, strict=True)),
                 key=lambda pair: (-pair[0], pair[1]),
             )[:RANKING_LENGTH]
-            ranking: list[dict[str, Any]] = [{"name": n, "confidence": c} for c, n in scored]
+            ranking: list[dict[str, Any]] = [
+                {"name": n, "confidence": round(c, 4)} for c, n in scored
+            ]
+            # Decide on the unrounded scores: 0.99996 is below a threshold of 1.0.
             top, second = scored[0][0], (scored[1][0] if len(scored) > 1 else 0.0)
             intent = dict(ranking[0])
             if top < fallback.threshold or top - second < fallback.ambiguity_threshold:
