@@ -109,9 +109,15 @@ class NluModel:
 
     def _features(self, text: str) -> tuple[Features, Any]:
         doc = self.nlp(text)
-        entity_types = [f"__{e['entity']}__" for e in self.extractor.extract(doc, _now())]
+        entities = self.extractor.extract(doc, _now())
+        entity_types = [f"__{e['entity']}__" for e in entities]
         words = norms(doc) + entity_types + self.concepts.tokens(doc)
-        return Features(chars=fold(text), words=" ".join(words)), doc
+        # In the character view an entity is its type: "cursus in Zwolle" and "cursus in
+        # Venlo" look the same, so a place or job the examples never named changes nothing.
+        masked = fold(text)
+        for e in sorted(entities, key=lambda e: -int(e["start"])):
+            masked = f"{masked[: e['start']]}{e['entity']}{masked[e['end'] :]}"
+        return Features(chars=masked, words=" ".join(words)), doc
 
     def featurise(self, texts: Sequence[str]) -> list[Features]:
         return [self._features(t)[0] for t in texts]
