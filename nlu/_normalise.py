@@ -251,9 +251,15 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(rf"\bover\s+(?P<n>{_COUNT})\s+(?P<u>dagen|dag|weken|week|maanden|maand|jaar)\b"),
         "relative",
     ),
-    (re.compile(r"\b(?P<w>vandaag|morgen|overmorgen|gisteren)\b"), "named_day"),
     (
-        re.compile(r"\b(?P<w>volgende|komende|deze|vorige)\s+(?P<u>week|maand|jaar)\b"),
+        re.compile(
+            r"\b(?P<w>vandaag|vanochtend|vanmorgen|vanmiddag|vanavond|vannacht|"
+            r"morgenochtend|morgenmiddag|morgenavond|morgen|overmorgen|gisteren)\b"
+        ),
+        "named_day",
+    ),
+    (
+        re.compile(r"\b(?P<w>volgende|komende|deze|vorige|vorig)\s+(?P<u>week|maand|jaar)\b"),
         "named_period",
     ),
     (re.compile(r"\b(?:eind|einde)\s+(?:van\s+)?(?:de|deze)\s+(?P<u>maand|week)\b"), "end_of"),
@@ -266,6 +272,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"\b(?:in|sinds|vanaf|tot|voor|na)?\s*(?P<y>20\d{2}|19\d{2})\b"), "year"),
 ]
+
+
+_LEADING_PREPOSITION = re.compile(r"\s*(?:(?:op|in|sinds|tot|vanaf|voor|na)\s+)?")
 
 
 def _date_value(kind: str, m: re.Match[str], today: date) -> tuple[date, str] | None:
@@ -296,10 +305,12 @@ def _date_value(kind: str, m: re.Match[str], today: date) -> tuple[date, str] | 
             return today + timedelta(days=round(n * _UNIT_DAYS[unit])), "day"
         return _add_months(today, round(n * _UNIT_MONTHS[unit])), "day"
     if kind == "named_day":
-        offset = {"vandaag": 0, "morgen": 1, "overmorgen": 2, "gisteren": -1}[g["w"]]
+        word = g["w"]
+        # "vanavond" is today, "morgenochtend" tomorrow
+        offset = {"overmorgen": 2, "gisteren": -1}.get(word, 1 if word.startswith("morgen") else 0)
         return today + timedelta(days=offset), "day"
     if kind == "named_period":
-        step = {"volgende": 1, "komende": 1, "deze": 0, "vorige": -1}[g["w"]]
+        step = {"volgende": 1, "komende": 1, "deze": 0, "vorige": -1, "vorig": -1}[g["w"]]
         if g["u"] == "week":
             monday = today - timedelta(days=today.weekday())
             return monday + timedelta(days=7 * step), "week"
@@ -333,8 +344,10 @@ def find_dates(text: str, now: datetime) -> Iterator[Found]:
                 continue
             value, grain = parsed
             start, end = m.start(), m.end()
-            while start < end and folded[start] == " ":
-                start += 1
+            # A leading preposition is not part of the date: "op [15 maart]", "tot [maandag]".
+            lead = _LEADING_PREPOSITION.match(folded, start, end)
+            if lead:
+                start = lead.end()
             yield Found("date", start, end, value.isoformat(), {"grain": grain})
 
 
