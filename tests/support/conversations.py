@@ -23,7 +23,6 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -142,7 +141,3 @@ class ConversationRunner:
                 state = await load_state(session, found.id) if found else None
                 top = state.top.flow if state and state.top else None
                 assert top == step.flow, f"{where}: flow on top is {top!r}, expected {step.flow!r}"
-
-
-def case_ids(cases: list[tuple[str, Any]]) -> list[str]:
-    return [name for name, _ in cases]
