@@ -171,9 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
     try:
         if command == "run":
-            from bot.runner import serve
+            from bot.runner import StartupError, serve
 
-            asyncio.run(serve(settings))
+            try:
+                asyncio.run(serve(settings))
+            except StartupError as exc:
+                print(f"leerloop: {exc}", file=sys.stderr)
+                return 2
         elif command == "chat":
             asyncio.run(_chat(settings, args.user))
         elif command == "db":

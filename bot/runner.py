@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.error import InvalidToken, NetworkError
 
 from bot._services import Services
 from bot.http_api import create_api
@@ -39,7 +40,11 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+class StartupError(Exception):
+    """Leerloop cannot start with these settings; the message says what to fix."""
+
+
+async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM; stop everything cleanly afterwards."""
     services = await Services.start(settings)
     telegram = TelegramChannel(services) if settings.telegram_enabled else None
@@ -59,11 +64,18 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     try:
         scheduler.start()
         if telegram is not None:
-            await telegram.start()
+            try:
+                await telegram.start()
+            except InvalidToken as exc:
+                raise StartupError(
+                    "Telegram rejected TELEGRAM_BOT_TOKEN; check the token with @BotFather"
+                ) from exc
+            except NetworkError as exc:
+                raise StartupError(
+                    f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}"
+                ) from exc
         else:
             logger.info("no TELEGRAM_BOT_TOKEN: serving the HTTP API only")
-        if ready is not None:
-            ready.set()
         logger.info("leerloop: http on %s:%s", settings.http_host, settings.http_port)
         await server.serve()
     finally:

@@ -134,13 +134,13 @@ async def test_blocked_user_is_marked_and_unmarked(
 
 
 def _process(tmp_path: Path, fake: FakeTelegram, **extra: str) -> LeerloopProcess:
-    env = clean_env(
-        TELEGRAM_BOT_TOKEN=fake.token,
-        TELEGRAM_API_BASE_URL=fake.base_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'proc.db'}",
-        HTTP_PORT=str(free_port()),
-        **extra,
-    )
+    settings = {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'proc.db'}",
+        "HTTP_PORT": str(free_port()),
+    }
+    env = clean_env(**{**settings, **extra})
     return LeerloopProcess(tmp_path, env)
 
 
@@ -206,3 +206,11 @@ async def test_webhook_checks_the_secret_token(fake_telegram: FakeTelegram, tmp_
         assert welcome.text is not None and "Hoi! Ik ben Leerloop" in welcome.text
     finally:
         assert await proc.stop() == 0
+
+
+async def test_a_wrong_token_is_a_clear_error(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
+    proc = _process(tmp_path, fake_telegram, TELEGRAM_BOT_TOKEN="999:not-the-right-token")
+    with pytest.raises(AssertionError, match="rejected TELEGRAM_BOT_TOKEN"):
+        await proc.start()
+    assert proc.proc is not None
+    assert proc.proc.returncode == 2
