@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "path",
         nargs="?",
         type=Path,
-        help="test data; with --cv: the training data (default nlu/data/)",
+        help="test data, a file or a folder of .yml files (with --cv: the training data)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation instead")
@@ -143,7 +143,9 @@ def _nlu(args: argparse.Namespace) -> int:
         if not args.path.exists():
             print(f"leerloop nlu evaluate: no such file: {args.path}", file=sys.stderr)
             return 2
-        report = nlu.evaluate(model, nlu.load_yaml(args.path).examples)
+        files = sorted(args.path.glob("*.yml")) if args.path.is_dir() else [args.path]
+        examples = [e for f in files for e in nlu.load_yaml(f).examples]
+        report = nlu.evaluate(model, examples)
     print(
         json.dumps(report, ensure_ascii=False, indent=2) if args.json else nlu.format_report(report)
     )

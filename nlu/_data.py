@@ -76,7 +76,11 @@ def parse_example(line: str, intent: str) -> Example:
     return Example("".join(text_parts).strip(), intent, tuple(entities))
 
 
-def _items(raw: str) -> list[str]:
+def _items(raw: str | list[Any]) -> list[str]:
+    """Examples as Rasa writes them: a `|` block of "- " lines, or a list of strings or of
+    `{text: ..., metadata: ...}` mappings."""
+    if isinstance(raw, list):
+        return [str(item["text"] if isinstance(item, dict) else item).strip() for item in raw]
     return [line.strip()[2:].strip() for line in raw.splitlines() if line.strip().startswith("- ")]
 
 

@@ -142,3 +142,17 @@ def test_cli_parse_reads_stdin_and_evaluate_reports_json(tmp_path: Path) -> None
     assert {"accuracy", "macro_f1", "per_intent", "confusions"} <= set(report)
     assert report["accuracy"] == 1.0
     assert set(report["per_intent"]) == {"check_wallet", "greet"}
+
+
+def test_examples_in_rasas_list_form(tmp_path: Path) -> None:
+    from nlu import load_yaml
+
+    path = tmp_path / "list_form.yml"
+    path.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples:\n'
+        "  - text: goedemorgen\n    metadata: {sentiment: neutral}\n  - hallo daar\n"
+    )
+    assert [(e.text, e.intent) for e in load_yaml(path).examples] == [
+        ("goedemorgen", "greet"),
+        ("hallo daar", "greet"),
+    ]
