@@ -134,7 +134,10 @@ def _nlu(args: argparse.Namespace) -> int:
         return 0
 
     if args.cv:
-        data = nlu.load_training_data([args.path] if args.path else None)
+        paths = None
+        if args.path is not None:
+            paths = sorted(args.path.glob("*.yml")) if args.path.is_dir() else [args.path]
+        data = nlu.load_training_data(paths)
         report = nlu.cross_validate(args.cv, data)
     else:
         if args.path is None:
@@ -186,7 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_db_upgrade(settings))
             print("database is up to date")
         elif command == "nlu":
-            return _nlu(args)
+            try:
+                return _nlu(args)
+            except ValueError as exc:  # bad training/test data or settings: say what, no traceback
+                print(f"leerloop nlu: {exc}", file=sys.stderr)
+                return 2
         elif command == "org":
             org_id, token = asyncio.run(_org_create(settings, args.name, OrgKind(args.kind)))
             if args.json:
