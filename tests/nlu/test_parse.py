@@ -110,18 +110,23 @@ def test_annotations_round_trip() -> None:
     assert "[Excel](topic)" in to_rasa_yaml([example])
 
 
-def test_cli_parse_reads_stdin_and_evaluate_reports_json(tmp_path: Path) -> None:
+def _nlu_cli(cwd: Path, *args: str, stdin: str = "") -> str:
     run = subprocess.run(  # noqa: S603
-        [leerloop_executable(), "nlu", "parse"],
-        input="saldo\nik wil een leerdoel stellen\n",
+        [leerloop_executable(), "nlu", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=clean_env(),
-        cwd=tmp_path,
+        cwd=cwd,
         timeout=120,
         check=True,
     )
-    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    return run.stdout
+
+
+def test_cli_parse_reads_stdin_and_evaluate_reports_json(tmp_path: Path) -> None:
+    out = _nlu_cli(tmp_path, "parse", stdin="saldo\nik wil een leerdoel stellen\n")
+    lines = [json.loads(line) for line in out.splitlines()]
     assert [r["intent"]["name"] for r in lines] == ["check_wallet", "start_learning_loop"]
 
     test_file = tmp_path / "test.yml"
@@ -129,16 +134,7 @@ def test_cli_parse_reads_stdin_and_evaluate_reports_json(tmp_path: Path) -> None
         'version: "3.1"\nnlu:\n- intent: check_wallet\n  examples: |\n    - wat is mijn saldo\n'
         "- intent: greet\n  examples: |\n    - goedemorgen\n"
     )
-    run = subprocess.run(  # noqa: S603
-        [leerloop_executable(), "nlu", "evaluate", str(test_file), "--json"],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        cwd=tmp_path,
-        timeout=120,
-        check=True,
-    )
-    report = json.loads(run.stdout)
+    report = json.loads(_nlu_cli(tmp_path, "evaluate", str(test_file), "--json"))
     assert {"accuracy", "macro_f1", "per_intent", "confusions"} <= set(report)
     assert report["accuracy"] == 1.0
     assert set(report["per_intent"]) == {"check_wallet", "greet"}
