@@ -19,13 +19,10 @@ class Services:
     dialogue: DialogueManager
 
     @classmethod
-    async def start(
-        cls, settings: Settings, *, migrate: bool = True, interpreter: Interpreter | None = None
-    ) -> Services:
+    async def start(cls, settings: Settings, *, interpreter: Interpreter | None = None) -> Services:
         """Connect to the database, apply migrations, load the NLU, build the dialogue manager."""
         engine = create_engine(settings.database_url)
-        if migrate:
-            await upgrade(engine)
+        await upgrade(engine)
         sessions = session_factory(engine)
         if interpreter is None:
             from bot._interpreter import NluInterpreter

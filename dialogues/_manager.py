@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import ActionContext, Attachment, get_action, get_or_create_user
@@ -368,7 +367,5 @@ class DialogueManager:
 
 async def load_state(session: AsyncSession, user_id: int) -> DialogueState:
     """The saved dialogue state of a user (for tests and the privacy overview)."""
-    row = (
-        await session.execute(select(ConversationState).where(ConversationState.user_id == user_id))
-    ).scalar_one_or_none()
+    row = await session.get(ConversationState, user_id)
     return DialogueState.from_json(row.state if row else None)

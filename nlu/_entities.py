@@ -70,21 +70,38 @@ class _Entry:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+_Match = tuple[int, int, list[_Entry]]
+
+
 class EntityExtractor:
     """Finds entities in a parsed doc. `build` makes the lookup table from the training data
     and ESCO files (once, at training); the table is saved with the model."""
 
-    def __init__(self, nlp: Language, by_norm: dict[str, list[_Entry]]) -> None:
-        self.nlp = nlp
+    def __init__(self, by_norm: dict[str, list[_Entry]]) -> None:
         self.by_norm = by_norm
         self.index = PhraseIndex(by_norm)
 
     @classmethod
     def build(cls, nlp: Language, data: TrainingData, config: EntityConfig) -> EntityExtractor:
-        return cls(nlp, _TableBuilder(nlp, data, config).by_norm)
+        return cls(_TableBuilder(nlp, data, config).by_norm)
 
-    def lookup_matches(self, doc: Doc, intent: str | None) -> Iterable[Found]:
-        for start, end, candidates in self.index.matches(doc):
+    def _raw(self, doc: Doc, now: datetime) -> tuple[list[_Match], list[Found]]:
+        """Lookup matches and normalised values, which do not depend on the intent: found once
+        per doc (features and the final parse both ask), kept in the doc's user data."""
+        key = f"leerloop_entities@{now.isoformat()}"
+        raw = doc.user_data.get(key)
+        if raw is None:
+            raw = (
+                list(self.index.matches(doc)),
+                [f for finder in FINDERS for f in finder(doc.text, now)],
+            )
+            doc.user_data[key] = raw
+        return raw
+
+    def lookup_matches(
+        self, doc: Doc, matches: Iterable[_Match], intent: str | None
+    ) -> Iterable[Found]:
+        for start, end, candidates in matches:
             span = doc[start:end]
             if span.text.capitalize() in _CAPITALISED_ONLY and span.text not in _CAPITALISED_ONLY:
                 continue  # "best" is a word, "Best" a town
@@ -97,11 +114,11 @@ class EntityExtractor:
 
     def extract(self, doc: Doc, now: datetime, intent: str | None = None) -> list[dict[str, Any]]:
         """Entities in Rasa's shape, longest match first, no overlaps."""
+        matches, normalised = self._raw(doc, now)
         found: list[tuple[Found, str]] = [
-            (f, LOOKUP_EXTRACTOR) for f in self.lookup_matches(doc, intent)
+            (f, LOOKUP_EXTRACTOR) for f in self.lookup_matches(doc, matches, intent)
         ]
-        for finder in FINDERS:
-            found.extend((f, NORMALISER_EXTRACTOR) for f in finder(doc.text, now))
+        found.extend((f, NORMALISER_EXTRACTOR) for f in normalised)
         found.sort(
             key=lambda p: (-(p[0].end - p[0].start), _PRIORITY.index(p[0].entity), p[0].start)
         )

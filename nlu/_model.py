@@ -107,9 +107,9 @@ class NluModel:
 
     # -------------------------------------------------------------- inference
 
-    def _features(self, text: str) -> tuple[Features, Any]:
+    def _features(self, text: str, now: datetime | None = None) -> tuple[Features, Any]:
         doc = self.nlp(text)
-        entities = self.extractor.extract(doc, _now())
+        entities = self.extractor.extract(doc, now or _now())
         entity_types = [f"__{e['entity']}__" for e in entities]
         words = norms(doc) + entity_types + self.concepts.tokens(doc)
         # In the character view an entity is its type: "cursus in Zwolle" and "cursus in
@@ -132,7 +132,7 @@ class NluModel:
         if not texts:
             return []
         now = now or _now()
-        featured = [self._features(t) for t in texts]
+        featured = [self._features(t, now) for t in texts]
         probabilities = self.classifier.predict_proba([f for f, _ in featured])
         results = []
         fallback = self.config.fallback
@@ -186,7 +186,7 @@ class NluModel:
         if meta.get("format") != MODEL_FORMAT:
             raise ValueError(f"model format {meta.get('format')} is not {MODEL_FORMAT}: retrain")
         nlp = spacy.load(directory / "spacy")
-        extractor = EntityExtractor(nlp, joblib.load(directory / "lookups.joblib"))
+        extractor = EntityExtractor(joblib.load(directory / "lookups.joblib"))
         concepts = ConceptMatcher(joblib.load(directory / "concepts.joblib"))
         config = NluConfig.model_validate_json((directory / "config.json").read_text())
         return cls(nlp, extractor, concepts, load_classifier(directory), config, meta)
