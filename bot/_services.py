@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.db import create_engine, session_factory, upgrade
 from core.settings import Settings
 from dialogues import DialogueManager, Interpreter
+from knowledge import seed_knowledge
 
 
 @dataclass
@@ -20,10 +21,12 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings, *, interpreter: Interpreter | None = None) -> Services:
-        """Connect to the database, apply migrations, load the NLU, build the dialogue manager."""
+        """Connect, migrate, seed the knowledge base, load the NLU, build the dialogue manager."""
         engine = create_engine(settings.database_url)
         await upgrade(engine)
         sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            await seed_knowledge(session, with_examples=settings.seed_examples)
         if interpreter is None:
             from bot._interpreter import NluInterpreter
 

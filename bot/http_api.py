@@ -1,41 +1,27 @@
-"""The HTTP API (FastAPI): bearer-token auth against organisations, JSON errors, `/healthz`.
-
-Later issues add routers for courses, regulations, teams and nudges under `/api/v1`.
+"""The HTTP API (FastAPI): bearer-token auth against organisations, JSON errors, `/healthz`,
+and the routers under `/api/v1` (courses and regulations; teams and nudges follow).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from actions import authenticate
+from bot._api_common import ErrorResponse, OrgDep, SessionDep, error_response
+from bot._api_knowledge import knowledge_router
 from bot._services import Services
-from core.models import Organisation, OrgKind
+from core.models import OrgKind
 
 logger = logging.getLogger(__name__)
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-class ErrorBody(BaseModel):
-    status: int
-    message: str
-    details: list[dict[str, Any]] | None = None
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
 
 
 class OrganisationOut(BaseModel):
@@ -47,58 +33,6 @@ class OrganisationOut(BaseModel):
 class Health(BaseModel):
     status: str
     database: str
-
-
-def _error(
-    status: int,
-    message: str,
-    details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    body = ErrorResponse(error=ErrorBody(status=status, message=message, details=details))
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; the transaction commits when the handler returns normally."""
-    async with _services(request).sessions() as session, session.begin():
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
-async def current_organisation(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Organisation:
-    """The organisation of the bearer token; 401 without a valid one."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    org = await authenticate(session=session, token=credentials.credentials)
-    if org is None:
-        raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
-    return org
-
-
-OrgDep = Annotated[Organisation, Depends(current_organisation)]
-
-
-def require_kind(*kinds: OrgKind) -> Callable[[Organisation], Awaitable[Organisation]]:
-    """A dependency that lets only organisations of these kinds through (403 otherwise)."""
-
-    async def check(org: OrgDep) -> Organisation:
-        if org.kind not in kinds:
-            allowed = ", ".join(k.value for k in kinds)
-            raise HTTPException(403, f"this endpoint is for organisations of kind: {allowed}")
-        return org
-
-    return check
 
 
 def create_api(
@@ -121,7 +55,12 @@ def create_api(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if isinstance(exc.detail, list):  # field-level problems found by our own validation
+            return error_response(
+                exc.status_code, "the request is not valid", exc.detail, headers=headers
+            )
+        return error_response(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -129,12 +68,12 @@ def create_api(
             {"field": ".".join(str(p) for p in err.get("loc", ())), "reason": err.get("msg", "")}
             for err in exc.errors()
         ]
-        return _error(422, "the request is not valid", details)
+        return error_response(422, "the request is not valid", details)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.error("api: unexpected %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
-        return _error(500, "internal error")
+        return error_response(500, "internal error")
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     async def healthz(session: SessionDep) -> Health:
@@ -149,6 +88,7 @@ def create_api(
         """The organisation the bearer token belongs to."""
         return OrganisationOut(id=org.id, name=org.name, kind=org.kind)
 
+    v1.include_router(knowledge_router())
     app.include_router(v1)
 
     if webhook is not None:

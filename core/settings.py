@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Amsterdam", alias="LEERLOOP_TIMEZONE")
     export_dir: str = Field(default="./var/exports", alias="LEERLOOP_EXPORT_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Example courses (clearly marked) on first start; set false for a production catalogue.
+    seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
 
     @field_validator(
         "telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", mode="before"

@@ -1,4 +1,5 @@
-"""Test databases: a migrated SQLite file, and a fresh PostgreSQL database per run."""
+"""Test databases: a migrated SQLite file, and a fresh PostgreSQL database per run, both with
+the knowledge base seeded (as on a real first start)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import create_engine, upgrade
+from core.db import create_engine, session_factory, upgrade
+from knowledge import seed_knowledge
 
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 
@@ -21,11 +23,17 @@ def postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
+async def _migrate_and_seed(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    async with session_factory(engine)() as session, session.begin():
+        await seed_knowledge(session)
+
+
 @asynccontextmanager
 async def migrated_sqlite(directory: Path) -> AsyncIterator[str]:
     url = f"sqlite+aiosqlite:///{directory / 'test.db'}"
     engine = create_engine(url)
-    await upgrade(engine)
+    await _migrate_and_seed(engine)
     await engine.dispose()
     yield url
 
@@ -41,7 +49,7 @@ async def migrated_postgres(server_url: str) -> AsyncIterator[str]:
     url = base.set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
     try:
-        await upgrade(engine)
+        await _migrate_and_seed(engine)
         await engine.dispose()
         yield url
     finally:

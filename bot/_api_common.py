@@ -1,0 +1,80 @@
+"""What every API router shares: JSON errors, one session per request, bearer-token auth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions import authenticate
+from bot._services import Services
+from core.models import Organisation, OrgKind
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def error_response(
+    status: int,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(status=status, message=message, details=details))
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; the transaction commits when the handler returns normally."""
+    async with services_of(request).sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def current_organisation(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Organisation:
+    """The organisation of the bearer token; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    org = await authenticate(session=session, token=credentials.credentials)
+    if org is None:
+        raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
+    return org
+
+
+OrgDep = Annotated[Organisation, Depends(current_organisation)]
+
+
+def require_kind(*kinds: OrgKind) -> Callable[[Organisation], Awaitable[Organisation]]:
+    """A dependency that lets only organisations of these kinds through (403 otherwise)."""
+
+    async def check(org: OrgDep) -> Organisation:
+        if org.kind not in kinds:
+            allowed = ", ".join(k.value for k in kinds)
+            raise HTTPException(403, f"this endpoint is for organisations of kind: {allowed}")
+        return org
+
+    return check

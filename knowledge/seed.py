@@ -1,0 +1,217 @@
+"""Load the knowledge base on first start: ESCO taxonomy, places and Leerwerkloketten,
+regulations and example courses (all from `knowledge/data/`).
+
+Idempotent: `kb_meta.seed_version` records what was loaded. Regulations are added by slug and
+never overwrite an admin's edit; example courses are loaded once, so an institution that
+deletes them does not see them come back.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import Organisation, OrgKind
+from knowledge.courses import import_courses
+from knowledge.models import (
+    IscoGroup,
+    KbMeta,
+    Leerwerkloket,
+    Occupation,
+    Place,
+    Regulation,
+    Skill,
+)
+from knowledge.regulations import RegulationIn, put_regulation
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SEED_VERSION = 1
+SEED_KEY = "seed_version"
+LEERWERKLOKET_URL = "https://www.leerwerkloketten.nl"
+EXAMPLE_SOURCE = "example"
+# The town each Leerwerkloket is named after when the region has no single obvious centre.
+_MAIN_PLACE = {
+    "Achterhoek": "Doetinchem",
+    "Drenthe": "Assen",
+    "Flevoland": "Almere",
+    "FoodValley": "Ede",
+    "Friesland": "Leeuwarden",
+    "Gooi en Vechtstreek": "Hilversum",
+    "Groot Amsterdam": "Amsterdam",
+    "Haaglanden": "Den Haag",
+    "Holland Rijnland": "Leiden",
+    "Midden-Brabant": "Tilburg",
+    "Midden-Gelderland": "Arnhem",
+    "Midden-Holland": "Gouda",
+    "Midden-Limburg": "Roermond",
+    "Midden-Utrecht": "Utrecht",
+    "Noord-Holland Noord": "Alkmaar",
+    "Noord-Limburg": "Venlo",
+    "Noordoost-Brabant": "Den Bosch",
+    "Regio Zwolle": "Zwolle",
+    "Rijk van Nijmegen": "Nijmegen",
+    "Rijnmond": "Rotterdam",
+    "Rivierenland": "Tiel",
+    "Stedendriehoek en Noordwest Veluwe": "Apeldoorn",
+    "Twente": "Enschede",
+    "West-Brabant": "Breda",
+    "Zaanstreek/Waterland": "Zaandam",
+    "Zeeland": "Middelburg",
+    "Zuid-Holland Centraal": "Zoetermeer",
+    "Zuid-Kennemerland en IJmond": "Haarlem",
+    "Zuid-Limburg": "Heerlen",
+    "Zuidoost-Brabant": "Eindhoven",
+}
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    skills: int = 0
+    occupations: int = 0
+    places: int = 0
+    loketten: int = 0
+    regulations: int = 0
+    courses: int = 0
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+async def _count(session: AsyncSession, model: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def _taxonomy(session: AsyncSession) -> tuple[int, int]:
+    if await _count(session, Skill) == 0:
+        rows = [
+            {
+                "uri": r["uri"],
+                "code": r["code"],
+                "label": r["label"],
+                "level": int(r["level"]),
+                "parent_uri": r["parent_uri"] or None,
+                "description": r["description"],
+            }
+            for r in _csv("esco_skills.csv")
+        ]
+        await session.execute(insert(Skill), rows)
+        await session.execute(insert(IscoGroup), _csv("isco_groups.csv"))
+        occupations = [
+            {
+                "uri": r["uri"],
+                "label": r["label"],
+                "alt_labels": [a for a in r["alt_labels"].split("|") if a],
+                "isco_code": r["isco_code"],
+                "description": r["description"],
+            }
+            for r in _csv("esco_occupations.csv")
+        ]
+        await session.execute(insert(Occupation), occupations)
+        return len(rows), len(occupations)
+    return 0, 0
+
+
+async def _places(session: AsyncSession) -> tuple[int, int]:
+    if await _count(session, Place) > 0:
+        return 0, 0
+    rows: list[dict[str, Any]] = [
+        {
+            "name": r["place"],
+            "province": r["province"],
+            "labour_market_region": r["labour_market_region"],
+            "lat": float(r["lat"]),
+            "lon": float(r["lon"]),
+        }
+        for r in _csv("places.csv")
+    ]
+    await session.execute(insert(Place), rows)
+    regions = sorted({str(r["labour_market_region"]) for r in rows})
+    first_place: dict[str, str] = {}
+    for r in rows:
+        first_place.setdefault(str(r["labour_market_region"]), str(r["name"]))
+    loketten = [
+        {
+            "region": region,
+            "name": f"Leerwerkloket {region}",
+            "main_place": _MAIN_PLACE.get(region, first_place[region]),
+            "url": LEERWERKLOKET_URL,
+        }
+        for region in regions
+    ]
+    await session.execute(insert(Leerwerkloket), loketten)
+    return len(rows), len(loketten)
+
+
+async def _regulations(session: AsyncSession) -> int:
+    data = yaml.safe_load((DATA_DIR / "regulations.yml").read_text(encoding="utf-8"))
+    entries = data["regulations"]
+    added = 0
+    # Two passes: a regulation may name a successor that comes later in the file.
+    pending = [e for e in entries if await session.get(Regulation, e["slug"]) is None]
+    for entry in pending:
+        body = RegulationIn.model_validate({k: v for k, v in entry.items() if k != "slug"})
+        await put_regulation(
+            session=session, slug=entry["slug"], data=body.model_copy(update={"replaced_by": []})
+        )
+        added += 1
+    for entry in pending:
+        body = RegulationIn.model_validate({k: v for k, v in entry.items() if k != "slug"})
+        await put_regulation(session=session, slug=entry["slug"], data=body)
+    return added
+
+
+async def _example_courses(session: AsyncSession) -> int:
+    data = json.loads((DATA_DIR / "example_courses.json").read_text(encoding="utf-8"))
+    total = 0
+    for provider in data["providers"]:
+        org = Organisation(
+            name=provider["name"],
+            kind=OrgKind.INSTITUTION,
+            # Example providers have no usable token: the hash of a secret nobody keeps.
+            token_hash=secrets.token_hex(32),
+        )
+        session.add(org)
+        await session.flush()
+        report = await import_courses(
+            session=session,
+            provider=org,
+            rows=provider["courses"],
+            source=EXAMPLE_SOURCE,
+            is_example=True,
+        )
+        total += report.total
+    return total
+
+
+async def seed_knowledge(session: AsyncSession, *, with_examples: bool = True) -> SeedReport:
+    """Load whatever of the seed is missing (in the caller's transaction)."""
+    meta = await session.get(KbMeta, SEED_KEY, with_for_update=True)
+    version = meta.value if meta else 0
+    skills, occupations = await _taxonomy(session)
+    places, loketten = await _places(session)
+    regulations = await _regulations(session)
+    courses = 0
+    if version < 1 and with_examples:
+        courses = await _example_courses(session)
+    if meta is None:
+        session.add(KbMeta(key=SEED_KEY, value=SEED_VERSION))
+    else:
+        meta.value = SEED_VERSION
+    await session.flush()
+    report = SeedReport(skills, occupations, places, loketten, regulations, courses)
+    if any(vars(report).values()):
+        logger.info("knowledge base seeded: %s", report)
+    return report
