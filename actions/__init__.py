@@ -3,7 +3,7 @@
 Importing this package registers every action.
 """
 
-from actions import organisations, privacy, users
+from actions import advisor, courses, organisations, privacy, regulations, users
 from actions._registry import (
     Action,
     ActionContext,
@@ -26,7 +26,9 @@ __all__ = [
     "Say",
     "action",
     "action_names",
+    "advisor",
     "authenticate",
+    "courses",
     "create_organisation",
     "delete_user_data",
     "export_user_data",
@@ -37,5 +39,6 @@ __all__ = [
     "organisations",
     "personal_tables",
     "privacy",
+    "regulations",
     "users",
 ]

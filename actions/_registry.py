@@ -24,7 +24,11 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Say:
-    """A response key from `dialogues/responses.yml` with the values for its placeholders."""
+    """A response key from `dialogues/responses.yml` with the values for its placeholders.
+
+    A value may itself be a `Say`: a part of the text chosen by the action (for example
+    "gratis" or "€ 295"), rendered before it is put in.
+    """
 
     key: str
     values: dict[str, Any] = field(default_factory=dict)

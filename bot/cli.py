@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actions import create_organisation
+from bot import _cli_kb
 from core.db import create_engine, session_factory, upgrade
 from core.models import OrgKind
 from core.settings import Settings, get_settings
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation instead")
+    _cli_kb.add_parser(sub)
     return parser
 
 
@@ -194,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as exc:  # bad training/test data or settings: say what, no traceback
                 print(f"leerloop nlu: {exc}", file=sys.stderr)
                 return 2
+        elif command == "kb":
+            return asyncio.run(_cli_kb.run(args, settings))
         elif command == "org":
             org_id, token = asyncio.run(_org_create(settings, args.name, OrgKind(args.kind)))
             if args.json:

@@ -44,15 +44,19 @@ class Option(_Strict):
 
 
 class Ask(_Strict):
+    """A question. Buttons come from `options` (fixed) and/or `options_from`: a slot an action
+    filled with `[{"value": ..., "label": ...}]` (labels there are literal text, e.g. titles)."""
+
     slot: str
     prompt: str
     options: tuple[Option, ...] = ()
+    options_from: str | None = None
     free_text: bool = False
 
     @model_validator(mode="after")
     def _has_answers(self) -> Ask:
-        if not self.options and not self.free_text:
-            raise ValueError("an ask needs options or free_text: true")
+        if not self.options and not self.free_text and self.options_from is None:
+            raise ValueError("an ask needs options, options_from or free_text: true")
         return self
 
 
@@ -99,9 +103,15 @@ class MenuEntry(_Strict):
 
 
 class Flow(_Strict):
+    """A conversation. When an intent starts it, `entities` copies recognised entities into
+    slots (entity name -> slot; the slots are cleared first) and `utterance_slot` keeps the
+    sentence itself, so an action can read what the user asked for."""
+
     name: str = Field(pattern=r"^[a-z_]{1,32}$")
     description: str = ""
     triggers: tuple[Trigger, ...] = ()
+    entities: dict[str, str] = Field(default_factory=dict)
+    utterance_slot: str | None = None
     menu: MenuEntry | None = None
     resets_stack: bool = False
     requires_consent: bool = False

@@ -16,11 +16,11 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import ActionContext, Attachment, get_action, get_or_create_user
+from actions import ActionContext, Attachment, Say, get_action, get_or_create_user
 from core.db import utcnow
 from core.models import ConversationState, User
 from core.settings import Settings
-from dialogues._flows import END, Flow, FlowSet, Step
+from dialogues._flows import END, Ask, Flow, FlowSet, Step
 from dialogues._messages import Button, IncomingMessage, Reply
 from dialogues._responses import ResponseCatalogue
 from dialogues._state import DialogueState, Frame
@@ -32,7 +32,7 @@ FALLBACK_FLOW = "fallback"
 CONSENT_FLOW = "consent"
 NLU_FALLBACK = "nlu_fallback"
 _INTENT_RE = re.compile(r"^#(?P<intent>[a-z_]+)$")
-_ANSWER_RE = re.compile(r"^@(?P<flow>[a-z_]+)\.(?P<step>[a-z0-9_]+):(?P<value>[a-z0-9_]+)$")
+_ANSWER_RE = re.compile(r"^@(?P<flow>[a-z_]+)\.(?P<step>[a-z0-9_]+):(?P<value>[a-z0-9_-]+)$")
 _COMMAND_RE = re.compile(r"^/(?P<command>[A-Za-z_]{1,32})(?:@\w+)?(?:\s+(?P<args>.*))?$", re.DOTALL)
 
 
@@ -161,6 +161,10 @@ class DialogueManager:
                 await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
                 return
             turn.state.slots["command_args"] = (command["args"] or "").strip()
+            for slot in found[0].entities.values():  # a command starts the flow afresh
+                turn.state.slots.pop(slot, None)
+            if found[0].utterance_slot is not None:
+                turn.state.slots[found[0].utterance_slot] = turn.state.slots["command_args"]
             await self._start(turn, *found)
             return
 
@@ -179,6 +183,7 @@ class DialogueManager:
         if understanding is not None:
             found = self.flows.by_intent(understanding.intent)
             if found is not None:
+                self._fill_from_utterance(turn, found[0], raw, understanding)
                 await self._start(turn, *found)
                 return
             if understanding.intent == NLU_FALLBACK and self._clarify(turn, understanding):
@@ -189,6 +194,21 @@ class DialogueManager:
             self._reprompt(turn)
             return
         await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+
+    @staticmethod
+    def _fill_from_utterance(
+        turn: _Turn, flow: Flow, text: str, understanding: Understanding
+    ) -> None:
+        """Slots the flow wants from the sentence that started it."""
+        slots = turn.state.slots
+        for slot in flow.entities.values():
+            slots.pop(slot, None)
+        for entity in understanding.entities:
+            slot = flow.entities.get(str(entity.get("entity")))
+            if slot is not None and slot not in slots:
+                slots[slot] = entity.get("value")
+        if flow.utterance_slot is not None:
+            slots[flow.utterance_slot] = text
 
     def _clarify(self, turn: _Turn, understanding: Understanding) -> bool:
         """Not sure what was meant: ask, with the two likeliest intents as buttons."""
@@ -219,6 +239,9 @@ class DialogueManager:
             label = _normalise(self.responses.render(option.label, turn.state.slots))
             if wanted in (label, option.value):
                 return option.value
+        for value, label in self._dynamic_options(turn, ask):
+            if wanted in (_normalise(label), value):
+                return value
         if ask.free_text:
             return text
         if self.interpreter is not None:
@@ -328,21 +351,39 @@ class DialogueManager:
     # -------------------------------------------------------------- rendering
 
     def _say(self, turn: _Turn, key: str, values: dict[str, Any] | None = None) -> None:
-        merged = {**turn.state.slots, **(values or {})}
-        turn.texts.append(self.responses.render(key, merged, turn.state.turns))
+        turn.texts.append(self._render(turn, key, values))
+
+    def _render(self, turn: _Turn, key: str, values: dict[str, Any] | None) -> str:
+        """A text; a value that is itself a `Say` (a text part) is rendered first."""
+        rendered = {
+            name: self._render(turn, value.key, value.values) if isinstance(value, Say) else value
+            for name, value in (values or {}).items()
+        }
+        return self.responses.render(key, {**turn.state.slots, **rendered}, turn.state.turns)
+
+    @staticmethod
+    def _dynamic_options(turn: _Turn, ask: Ask) -> list[tuple[str, str]]:
+        if ask.options_from is None:
+            return []
+        items = turn.state.slots.get(ask.options_from) or []
+        return [(str(item["value"]), str(item["label"])) for item in items]
 
     def _prompt(self, turn: _Turn, flow: Flow, step: Step) -> None:
         assert step.ask is not None
         self._say(turn, step.ask.prompt)
-        buttons = tuple(
+        dynamic = [
+            Button(label=label, payload=answer_payload(flow.name, step.id, value))
+            for value, label in self._dynamic_options(turn, step.ask)
+        ]
+        fixed = [
             Button(
                 label=self.responses.render(o.label, turn.state.slots),
                 payload=answer_payload(flow.name, step.id, o.value),
             )
             for o in step.ask.options
             if o.shown(turn.state.slots)
-        )
-        turn.flush(buttons)
+        ]
+        turn.flush(tuple(dynamic + fixed))
 
     def _reprompt(self, turn: _Turn) -> None:
         top = turn.state.top

@@ -242,6 +242,15 @@ def _validate(
             if err.get("type") == "extra_forbidden":
                 reason = "unknown field"
             errors.append(RowError(row, field, reason))
+        skills = body.get("skills")
+        if isinstance(skills, list):  # report these too, not only after the rest is fixed
+            errors += [
+                RowError(row, "skills", f"unknown ESCO skill group: {skill}")
+                for skill in skills
+                if isinstance(skill, str)
+                and skill not in reference.skill_by_uri
+                and fold(skill) not in reference.skill_by_label
+            ]
         return course_id, None, errors
     course, problems = reference.resolve(row, course)
     return course_id, course, errors + problems

@@ -35,6 +35,9 @@ SYNONYM_WEIGHT = 0.6
 TYPO_WEIGHT = 0.8
 COMPOUND_WEIGHT = 0.7
 PREFIX_WEIGHT = 0.6
+VARIANT_WEIGHT = 0.7
+VARIANT_MIN_LENGTH = 7
+VARIANT_STEM = 6
 LEVELS = ("mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo", "overig")
 FORMATS = ("online", "klassikaal", "blended")
 
@@ -192,7 +195,8 @@ class CourseIndex:
         for _, _, groups in self.vocabulary.synonym_groups([word]):
             for group in groups:
                 add(synonym_token(group), SYNONYM_WEIGHT)
-        if word not in self._postings and len(word) >= 4:
+        known = word in self._postings
+        if len(word) >= 4 and (not known or len(word) >= VARIANT_MIN_LENGTH):
             limit = 1 if len(word) <= 6 else 2
             for candidate, distance, _ in process.extract(
                 word,
@@ -201,18 +205,27 @@ class CourseIndex:
                 score_cutoff=limit,
                 limit=5,
             ):
-                add(candidate, TYPO_WEIGHT * (1.0 if distance <= 1 else 0.75))
+                if not known:  # a typo
+                    add(candidate, TYPO_WEIGHT * (1.0 if distance <= 1 else 0.75))
+                elif candidate[:VARIANT_STEM] == word[:VARIANT_STEM]:
+                    # another form of the same word: "administratie" ~ "administratief"
+                    add(candidate, VARIANT_WEIGHT)
+        if not known and len(word) >= 4:
             if not expansions:
                 for head in range(3, len(word) - 2):  # a compound of two known words
-                    left, right = word[:head], word[head:]
-                    for part in (left, right):
-                        if part not in self.vocabulary.generic:
-                            add(part, COMPOUND_WEIGHT)
-                            for _, _, groups in self.vocabulary.synonym_groups([part]):
-                                for group in groups:
-                                    add(synonym_token(group), COMPOUND_WEIGHT * SYNONYM_WEIGHT)
-                    if expansions:
-                        break
+                    parts = (word[:head], word[head:])
+                    found = [p for p in parts if p in self._postings]
+                    if not found or any(
+                        p not in self._postings and p not in self.vocabulary.generic
+                        for p in parts
+                    ):
+                        continue
+                    for part in found:
+                        add(part, COMPOUND_WEIGHT)
+                        for _, _, groups in self.vocabulary.synonym_groups([part]):
+                            for group in groups:
+                                add(synonym_token(group), COMPOUND_WEIGHT * SYNONYM_WEIGHT)
+                    break
         if len(word) >= 5:  # the start of a compound: "verpleeg" -> "verpleegkunde"
             for candidate in self._prefix_words:
                 if candidate != word and candidate.startswith(word):

@@ -1,0 +1,201 @@
+"""Finding courses in the chat: what and where, the best three, and more on request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from actions._format import day, euro
+from actions._registry import ActionContext, ActionResult, Say, action
+from knowledge._text import words
+from knowledge import (
+    Location,
+    SearchHit,
+    SearchQuery,
+    course_index,
+    find_location,
+    search_courses,
+)
+
+PAGE = 3
+CANCEL = "cancel"
+NEAR_KM = 30.0
+ANYWHERE = "anywhere"
+ONLINE = "online"
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The place part of a search: a point, a region, online only, or anywhere."""
+
+    label: str
+    near: tuple[float, float] | None = None
+    region: str | None = None
+    online_only: bool = False
+
+
+def _where_from(location: Location) -> _Where:
+    if location.kind == "place" and location.lat is not None and location.lon is not None:
+        return _Where(location.name, near=(location.lat, location.lon))
+    return _Where(location.name, region=location.name)
+
+
+async def _resolve_where(ctx: ActionContext) -> tuple[_Where | None, bool]:
+    """The place to search around, and whether the user named a place we do not know."""
+    raw = ctx.slots.get("course_place")
+    if raw in (ANYWHERE, ONLINE):
+        return _Where(raw, online_only=raw == ONLINE), False
+    if isinstance(raw, str) and raw.strip():
+        location = await find_location(ctx.session, raw)
+        return (_where_from(location), False) if location else (None, True)
+    if ctx.user.consent and ctx.user.region:
+        location = await find_location(ctx.session, ctx.user.region)
+        if location is not None:
+            return _where_from(location), False
+    return None, False
+
+
+def _query(ctx: ActionContext, where: _Where, *, with_place: bool = True) -> SearchQuery:
+    slots = ctx.slots
+    level = slots.get("course_level")
+    fmt = slots.get("course_format")
+    if where.online_only:
+        fmt = ONLINE
+    max_price = slots.get("course_max_price")
+    return SearchQuery(
+        text=str(slots.get("course_what") or ""),
+        near=where.near if with_place else None,
+        region=where.region if with_place else None,
+        within_km=NEAR_KM,
+        include_online=fmt is None,
+        max_price_cents=int(max_price) if isinstance(max_price, int | float) else None,
+        levels=(level,) if isinstance(level, str) else (),
+        format=fmt if isinstance(fmt, str) else None,
+        distinct_titles=True,
+    )
+
+
+def _item(number: int, hit: SearchHit) -> Say:
+    course = hit.course
+    if course.price_cents is None:
+        price = Say("course_price_unknown")
+    elif course.price_cents == 0:
+        price = Say("course_price_free")
+    else:
+        price = Say("course_price", {"amount": euro(course.price_cents)})
+    if course.format == ONLINE or not course.location:
+        place = Say("course_place_online")
+    else:
+        place = Say("course_place_at", {"format": course.format or "", "place": course.location})
+    start = (
+        Say("course_start", {"date": day(hit.next_start)})
+        if hit.next_start
+        else Say("course_start_unknown")
+    )
+    link = Say("course_link", {"url": course.url}) if course.url else Say("course_no_link")
+    values: dict[str, Any] = {
+        "number": number,
+        "title": course.title,
+        "provider": course.provider_name,
+        "price": price,
+        "place": place,
+        "start": start,
+        "link": link,
+    }
+    return Say("course_item", values)
+
+
+async def _show(ctx: ActionContext, offset: int) -> ActionResult:
+    where_data = dict(ctx.slots.get("_course_where") or {})
+    if where_data.get("near"):
+        where_data["near"] = tuple(where_data["near"])
+    where = _Where(**where_data) if where_data else _Where(ANYWHERE)
+    today: date = ctx.now.date()
+    with_place = bool(ctx.slots.get("_course_with_place", True))
+    result = await search_courses(
+        ctx.session, _query(ctx, where, with_place=with_place), today=today, offset=offset, limit=PAGE
+    )
+    say: list[Say] = []
+    if offset == 0 and with_place and result.total == 0 and (where.near or where.region):
+        # Nothing near: look everywhere and say so.
+        with_place = False
+        result = await search_courses(
+            ctx.session, _query(ctx, where, with_place=False), today=today, offset=0, limit=PAGE
+        )
+        if result.total:
+            say.append(Say("course_none_near", {"place": where.label}))
+    slots: dict[str, Any] = {"_course_with_place": with_place}
+    if result.total == 0:
+        say.append(Say("course_none", {}))
+        slots.update(course_found=False, course_more=False)
+        return ActionResult(slots=slots, say=say)
+    if offset == 0:
+        say.append(Say("course_results_intro", {"total": result.total}))
+    say += [_item(offset + i + 1, hit) for i, hit in enumerate(result.hits)]
+    if any(hit.course.is_example for hit in result.hits):
+        say.append(Say("course_example_note", {}))
+    shown = offset + len(result.hits)
+    slots.update(course_found=True, course_offset=shown, course_more=shown < result.total)
+    slots["course_results"] = [
+        {"provider_id": h.course.provider_id, "course_id": h.course.course_id}
+        for h in result.hits
+    ]
+    return ActionResult(slots=slots, say=say)
+
+
+@action("course_search_prepare")
+async def course_search_prepare(ctx: ActionContext) -> ActionResult:
+    """Work out what to look for and where; say what is still missing."""
+    slots = ctx.slots
+    if CANCEL in (slots.get("course_topic"), slots.get("course_place")):
+        return ActionResult(slots={"course_cancelled": True})
+    index = await course_index(ctx.session, ctx.now.date())
+    text = str(slots.get("course_topic") or slots.get("course_text") or "")
+    if not slots.get("course_place") and text:  # a place the NLU did not mark
+        if (location := await find_location(ctx.session, text)) is not None:
+            slots["course_place"] = location.name
+    place_words = set(words(str(slots.get("course_place") or "")))
+    topic_words = [
+        w for w, _ in index.query_words(text) if w not in place_words and not w.isdigit()
+    ]
+    where, unknown_place = await _resolve_where(ctx)
+    updates: dict[str, Any] = {
+        "course_cancelled": False,
+        "course_what": " ".join(topic_words),
+        # Asked once and still no topic: list what there is rather than ask again.
+        "course_needs_what": not topic_words and not slots.get("course_topic"),
+        "course_needs_where": where is None,
+        "_course_with_place": True,
+    }
+    say: list[Say] = []
+    if unknown_place:
+        say.append(Say("course_place_unknown", {"place": slots.get("course_place")}))
+        updates["course_place"] = None
+    if where is not None:
+        updates["_course_where"] = {
+            "label": where.label,
+            "near": list(where.near) if where.near else None,
+            "region": where.region,
+            "online_only": where.online_only,
+        }
+    return ActionResult(slots=updates, say=say)
+
+
+@action("course_search")
+async def course_search(ctx: ActionContext) -> ActionResult:
+    """Show the best three courses."""
+    return await _show(ctx, 0)
+
+
+@action("course_search_more")
+async def course_search_more(ctx: ActionContext) -> ActionResult:
+    """Show the next three."""
+    return await _show(ctx, int(ctx.slots.get("course_offset") or 0))
+
+
+@action("course_search_reset")
+async def course_search_reset(ctx: ActionContext) -> ActionResult:
+    """Forget the last search, to start a new one."""
+    keys = ("course_topic", "course_text", "course_place", "course_format", "course_level")
+    return ActionResult(slots=dict.fromkeys((*keys, "course_max_price", "_course_where")))
