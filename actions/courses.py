@@ -8,7 +8,6 @@ from typing import Any
 
 from actions._format import day, euro
 from actions._registry import ActionContext, ActionResult, Say, action
-from knowledge._text import words
 from knowledge import (
     Location,
     SearchHit,
@@ -17,6 +16,7 @@ from knowledge import (
     find_location,
     search_courses,
 )
+from knowledge._text import words
 
 PAGE = 3
 CANCEL = "cancel"
@@ -114,7 +114,11 @@ async def _show(ctx: ActionContext, offset: int) -> ActionResult:
     today: date = ctx.now.date()
     with_place = bool(ctx.slots.get("_course_with_place", True))
     result = await search_courses(
-        ctx.session, _query(ctx, where, with_place=with_place), today=today, offset=offset, limit=PAGE
+        ctx.session,
+        _query(ctx, where, with_place=with_place),
+        today=today,
+        offset=offset,
+        limit=PAGE,
     )
     say: list[Say] = []
     if offset == 0 and with_place and result.total == 0 and (where.near or where.region):
@@ -138,8 +142,7 @@ async def _show(ctx: ActionContext, offset: int) -> ActionResult:
     shown = offset + len(result.hits)
     slots.update(course_found=True, course_offset=shown, course_more=shown < result.total)
     slots["course_results"] = [
-        {"provider_id": h.course.provider_id, "course_id": h.course.course_id}
-        for h in result.hits
+        {"provider_id": h.course.provider_id, "course_id": h.course.course_id} for h in result.hits
     ]
     return ActionResult(slots=slots, say=say)
 
@@ -152,9 +155,9 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
         return ActionResult(slots={"course_cancelled": True})
     index = await course_index(ctx.session, ctx.now.date())
     text = str(slots.get("course_topic") or slots.get("course_text") or "")
-    if not slots.get("course_place") and text:  # a place the NLU did not mark
-        if (location := await find_location(ctx.session, text)) is not None:
-            slots["course_place"] = location.name
+    location = await find_location(ctx.session, text) if text else None
+    if not slots.get("course_place") and location is not None:  # a place the NLU did not mark
+        slots["course_place"] = location.name
     place_words = set(words(str(slots.get("course_place") or "")))
     topic_words = [
         w for w, _ in index.query_words(text) if w not in place_words and not w.isdigit()

@@ -47,7 +47,7 @@ def phase_parse(directory: Path, n: int) -> dict[str, Any]:
     model = NluModel.load(directory)
     load_seconds = time.perf_counter() - started
     texts = [e.text for e in load_training_data().examples]
-    rng = random.Random(1)  # noqa: S311
+    rng = random.Random(1)
     sample = [rng.choice(texts) for _ in range(n)]
     for text in sample[:50]:  # warm-up
         model.parse(text)

@@ -109,7 +109,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 limit=1_000_000,
             )
             courses = []
-            for hit in sorted(result.hits, key=lambda h: (h.course.provider_id, h.course.course_id)):
+            for hit in sorted(
+                result.hits, key=lambda h: (h.course.provider_id, h.course.course_id)
+            ):
                 course = await get_course(
                     session=session,
                     provider_id=hit.course.provider_id,

@@ -204,9 +204,9 @@ class DialogueManager:
         for slot in flow.entities.values():
             slots.pop(slot, None)
         for entity in understanding.entities:
-            slot = flow.entities.get(str(entity.get("entity")))
-            if slot is not None and slot not in slots:
-                slots[slot] = entity.get("value")
+            wanted = flow.entities.get(str(entity.get("entity")))
+            if wanted is not None and wanted not in slots:
+                slots[wanted] = entity.get("value")
         if flow.utterance_slot is not None:
             slots[flow.utterance_slot] = text
 

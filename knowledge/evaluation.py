@@ -26,7 +26,7 @@ def load_queries(path: Path) -> list[LabelledQuery]:
 
 
 def _dcg(gains: Sequence[int]) -> float:
-    return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    return float(sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains)))
 
 
 @dataclass

@@ -210,22 +210,20 @@ class CourseIndex:
                 elif candidate[:VARIANT_STEM] == word[:VARIANT_STEM]:
                     # another form of the same word: "administratie" ~ "administratief"
                     add(candidate, VARIANT_WEIGHT)
-        if not known and len(word) >= 4:
-            if not expansions:
-                for head in range(3, len(word) - 2):  # a compound of two known words
-                    parts = (word[:head], word[head:])
-                    found = [p for p in parts if p in self._postings]
-                    if not found or any(
-                        p not in self._postings and p not in self.vocabulary.generic
-                        for p in parts
-                    ):
-                        continue
-                    for part in found:
-                        add(part, COMPOUND_WEIGHT)
-                        for _, _, groups in self.vocabulary.synonym_groups([part]):
-                            for group in groups:
-                                add(synonym_token(group), COMPOUND_WEIGHT * SYNONYM_WEIGHT)
-                    break
+        if not known and len(word) >= 4 and not expansions:
+            for head in range(3, len(word) - 2):  # a compound of two known words
+                parts = (word[:head], word[head:])
+                found = [p for p in parts if p in self._postings]
+                if not found or any(
+                    p not in self._postings and p not in self.vocabulary.generic for p in parts
+                ):
+                    continue
+                for part in found:
+                    add(part, COMPOUND_WEIGHT)
+                    for _, _, groups in self.vocabulary.synonym_groups([part]):
+                        for group in groups:
+                            add(synonym_token(group), COMPOUND_WEIGHT * SYNONYM_WEIGHT)
+                break
         if len(word) >= 5:  # the start of a compound: "verpleeg" -> "verpleegkunde"
             for candidate in self._prefix_words:
                 if candidate != word and candidate.startswith(word):

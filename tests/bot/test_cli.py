@@ -67,3 +67,43 @@ def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
     result = run(["db", "upgrade"], tmp_path, TELEGRAM_WEBHOOK_URL="https://x.example/hook")
     assert result.returncode == 2
     assert "TELEGRAM_WEBHOOK_SECRET is required" in result.stderr
+
+
+def test_kb_import_search_and_export(tmp_path: Path) -> None:
+    org = json.loads(
+        run(
+            ["org", "create", "--name", "ROC Test", "--kind", "institution", "--json"], tmp_path
+        ).stdout
+    )
+    good = tmp_path / "courses.csv"
+    good.write_text(
+        "course_id,title,format,location,price_cents,topics\n"
+        "t1,Timmeren voor beginners,klassikaal,Zwolle,25000,hout;bouw\n",
+        encoding="utf-8",
+    )
+    imported = run(["kb", "import", str(good), "--org", str(org["id"])], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == "imported 1 courses (1 new, 0 updated)"
+
+    found = run(["kb", "search", "timmeren", "--near", "Kampen", "--json"], tmp_path)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)["hits"]
+    assert [(h["provider"], h["course_id"]) for h in hits] == [("ROC Test", "t1")]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("course_id,title,price_cents\nt2,Goed,100\nt3,,-4\n", encoding="utf-8")
+    refused = run(["kb", "import", str(bad), "--org", str(org["id"])], tmp_path)
+    assert refused.returncode == 1
+    assert "nothing imported: 2 problem(s)" in refused.stderr
+    assert "row 2, title:" in refused.stderr
+    assert "row 2, price_cents:" in refused.stderr
+
+    exported = run(["kb", "export", "--org", str(org["id"])], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert [c["course_id"] for c in json.loads(exported.stdout)] == ["t1"]
+
+
+def test_kb_search_lists_the_seeded_examples(tmp_path: Path) -> None:
+    result = run(["kb", "search", "heftruk"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Heftruckcertificaat" in result.stdout.splitlines()[1]

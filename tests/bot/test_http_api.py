@@ -1,43 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions import create_organisation
 from bot import Services
-from bot.http_api import create_api
 from core.models import OrgKind
-from core.settings import Settings
-from dialogues import DialogueManager
+from tests.bot.conftest import token_for
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def services(
-    engine: AsyncEngine,
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    dialogue: DialogueManager,
-) -> Services:
-    return Services(settings=settings, engine=engine, sessions=sessions, dialogue=dialogue)
-
-
-@pytest.fixture
-async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_api(services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-
-
-async def _token(services: Services, kind: OrgKind) -> str:
-    async with services.sessions() as session, session.begin():
-        _, token = await create_organisation(session=session, name=f"org {kind}", kind=kind)
-    return token
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -72,7 +44,7 @@ async def test_auth_errors_are_json(
 async def test_token_identifies_the_organisation(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    token = await _token(services, OrgKind.EMPLOYER)
+    token = await token_for(services, OrgKind.EMPLOYER)
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     body: dict[str, Any] = response.json()

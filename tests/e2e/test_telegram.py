@@ -33,7 +33,7 @@ async def test_start_consent_button_then_help(
     fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
 ) -> None:
     commands = [c["command"] for c in fake_telegram.commands]
-    assert commands == ["privacy", "help"]
+    assert commands == ["cursussen", "regelingen", "advies", "privacy", "help"]
     assert all(c["description"] for c in fake_telegram.commands)
 
     fake_telegram.push_text(CHAT, "/start")
@@ -59,7 +59,41 @@ async def test_start_consent_button_then_help(
     fake_telegram.push_text(CHAT, "/help")
     messages = await fake_telegram.wait_for_messages(CHAT, 3)
     assert messages[2].text is not None and "/privacy" in messages[2].text
-    assert [label for label, _ in messages[2].buttons] == ["Privacy", "Hulp"]
+    assert [label for label, _ in messages[2].buttons] == [
+        "Cursus zoeken",
+        "Regelingen",
+        "Adviseur",
+        "Privacy",
+        "Hulp",
+    ]
+
+
+async def test_course_search_and_regulation_by_buttons(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
+    """Find a course with a typo, then ask about STAP: ended, with what is open now."""
+    fake_telegram.push_text(CHAT, "/cursussen")
+    [ask_what] = await fake_telegram.wait_for_messages(CHAT, 1)
+    assert ask_what.text is not None and "Wat wil je leren?" in ask_what.text
+    fake_telegram.push_text(CHAT, "heftruk")
+    messages = await fake_telegram.wait_for_messages(CHAT, 2)
+    fake_telegram.push_button(messages[1], "Online")
+    messages = await fake_telegram.wait_for_messages(CHAT, 3)
+    results = messages[2]
+    assert results.text is not None
+    assert "1. Heftruckcertificaat" in results.text
+    assert "online" in results.text and "Meer info: https://" in results.text
+    assert "Klaar" in [label for label, _ in results.buttons]
+
+    fake_telegram.push_text(CHAT, "/regelingen")
+    messages = await fake_telegram.wait_for_messages(CHAT, 4)
+    assert "Levenlanglerenkrediet" in [label for label, _ in messages[3].buttons]
+    fake_telegram.push_text(CHAT, "STAP")
+    messages = await fake_telegram.wait_for_messages(CHAT, 5)
+    stap = messages[4].text or ""
+    assert "STAP-budget bestaat niet meer" in stap
+    assert "Dit kan nu wel:" in stap
+    assert "Gecontroleerd op 27 november 2026" in stap
 
 
 async def test_privacy_export_and_delete(

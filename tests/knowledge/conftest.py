@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "knowledge" / "data" / "example
 def example_index() -> CourseIndex:
     """The example courses, straight from the seed file (no database), as search sees them."""
     data = json.loads(EXAMPLES.read_text(encoding="utf-8"))
-    records = []
+    records: list[CourseRecord] = []
     for provider_id, provider in enumerate(data["providers"], start=1):
         for course in provider["courses"]:
             records.append(

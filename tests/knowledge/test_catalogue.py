@@ -69,7 +69,7 @@ async def test_seed_holds_the_example_catalogue(sessions: async_sessionmaker[Asy
         assert await session.scalar(select(func.count()).select_from(Skill)) == 640
         assert await session.scalar(select(func.count()).select_from(Occupation)) == 3039
         assert await session.scalar(select(func.count()).select_from(Leerwerkloket)) == 35
-        assert await session.scalar(select(func.count()).select_from(Place)) >= 140
+        assert (await session.scalar(select(func.count()).select_from(Place)) or 0) >= 140
 
 
 async def test_seed_runs_once(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -165,14 +165,16 @@ async def test_csv_import_creates_and_then_updates(
         assert course is not None
         assert course.region == "Overijssel", "the province comes from the place"
         assert [o.starts_on for o in course.offerings] == [date(2027, 2, 1), date(2027, 9, 1)]
-        assert course.skills == ["http://data.europa.eu/esco/skill/243eb885-07c7-4b77-ab9c-827551d83dc4"]
+        assert course.skills == [
+            "http://data.europa.eu/esco/skill/243eb885-07c7-4b77-ab9c-827551d83dc4"
+        ]
         assert course.topics == ["excel", "kantoor"]
 
 
 async def test_an_import_with_bad_rows_changes_nothing_and_names_every_problem(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"course_id": "ok-1", "title": "Goed"},
         {"course_id": "bad-1", "title": "", "price_cents": -5},
         {"course_id": "bad-2", "title": "X", "format": "per duif", "colour": "blue"},
