@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.db import create_engine, session_factory, upgrade
+from core.db import create_engine, session_factory, upgrade, utcnow
 from core.settings import Settings
 from dialogues import DialogueManager, Interpreter
-from knowledge import seed_knowledge
+from knowledge import course_index, seed_knowledge
 
 
 @dataclass
@@ -18,6 +20,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     dialogue: DialogueManager
+    _warm_up: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, settings: Settings, *, interpreter: Interpreter | None = None) -> Services:
@@ -31,12 +34,23 @@ class Services:
             from bot._interpreter import NluInterpreter
 
             interpreter = NluInterpreter.in_background()
-        return cls(
+        services = cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             dialogue=DialogueManager(sessions=sessions, settings=settings, interpreter=interpreter),
         )
+        services._warm_up = asyncio.create_task(services._build_course_index())
+        return services
+
+    async def _build_course_index(self) -> None:
+        """Build the search index now, so the first course search does not wait for it."""
+        async with self.sessions() as session:
+            await course_index(session, utcnow().date())
 
     async def close(self) -> None:
+        if self._warm_up is not None and not self._warm_up.done():
+            self._warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm_up
         await self.engine.dispose()
