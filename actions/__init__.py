@@ -3,7 +3,17 @@
 Importing this package registers every action.
 """
 
-from actions import advisor, courses, organisations, privacy, regulations, users
+from actions import (
+    advisor,
+    courses,
+    organisations,
+    privacy,
+    regulations,
+    teams,
+    users,
+    wallet,
+    wallet_chat,
+)
 from actions._registry import (
     Action,
     ActionContext,
@@ -40,5 +50,8 @@ __all__ = [
     "personal_tables",
     "privacy",
     "regulations",
+    "teams",
     "users",
+    "wallet",
+    "wallet_chat",
 ]

@@ -27,7 +27,7 @@ class Say:
     """A response key from `dialogues/responses.yml` with the values for its placeholders.
 
     A value may itself be a `Say`: a part of the text chosen by the action (for example
-    "gratis" or "€ 295"), rendered before it is put in.
+    "gratis" or "€ 295"), rendered before it is put in; a list of `Say`s becomes lines.
     """
 
     key: str

@@ -94,11 +94,11 @@ async def regulation_explain(ctx: ActionContext) -> ActionResult:
         ]
         alternatives = await open_alternatives(ctx.session, regulation, today)
         if alternatives:
-            says.append(Say("regulation_alternatives_intro"))
-            says += [
+            lines = [
                 Say("regulation_alternative", {"title": r.title, "summary": r.summary})
                 for r in alternatives
             ]
+            says.append(Say("regulation_alternatives", {"lines": lines}))
         says.append(_source(regulation))
         return ActionResult(slots=slots, say=says)
     assert regulation.valid_from is not None

@@ -9,12 +9,16 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from actions import create_organisation
 from bot import _cli_kb
 from core.db import create_engine, session_factory, upgrade
 from core.models import OrgKind
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot._services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ async def _chat(settings: Settings, user: str | None) -> None:
 
     services = await Services.start(settings)
     try:
+        if user is None:  # the demo user: show a wallet with money in a new database
+            await _demo_wallet(services)
         console = ConsoleChannel(
             services.dialogue,
             user=user or DEFAULT_CONSOLE_USER,
@@ -49,6 +55,20 @@ async def _chat(settings: Settings, user: str | None) -> None:
         await console.run()
     finally:
         await services.close()
+
+
+async def _demo_wallet(services: Services) -> None:
+    from actions import get_or_create_user
+    from actions.wallet import ensure_demo_wallet
+    from bot.console import DEFAULT_CONSOLE_USER
+    from core.db import utcnow
+    from core.models import Channel
+
+    async with services.sessions() as session, session.begin():
+        user = await get_or_create_user(
+            session=session, channel=Channel.CONSOLE, external_id=DEFAULT_CONSOLE_USER
+        )
+        await ensure_demo_wallet(session=session, user=user, today=utcnow().date())
 
 
 async def _db_upgrade(settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""ORM models shared by every layer: users, organisations, conversation state.
+"""ORM models shared by every layer: users, organisations, conversation state, teams, the
+learning wallet (a ledger), bookings and achievements.
 
 Tables that hold personal data point to `users.id` with `ON DELETE CASCADE`; the privacy
 actions find them through that foreign key, so a new table of personal data is exported and
@@ -7,11 +8,22 @@ deleted without extra code.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -26,6 +38,30 @@ class Role(StrEnum):
     WORKER = "worker"
     MANAGER = "manager"
     ADMIN = "admin"
+
+
+class FundSource(StrEnum):
+    EMPLOYER = "employer"
+    SECTOR_FUND = "sector_fund"
+    GOVERNMENT = "government"
+    OWN = "own"
+
+
+class EntryKind(StrEnum):
+    CREDIT = "credit"  # money in (a lot, with its own expiry and earmark)
+    RESERVE = "reserve"  # money taken from a lot for a booking (negative)
+    RELEASE = "release"  # a reservation given back to its lot (positive)
+
+
+class BookingStatus(StrEnum):
+    RESERVED = "reserved"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class TeamRole(StrEnum):
+    MEMBER = "member"
+    MANAGER = "manager"
 
 
 class OrgKind(StrEnum):
@@ -85,3 +121,123 @@ class ConversationState(Base):
     )
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Team(Base):
+    """An employer's team; people join with the invite code (a Telegram deep link)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    manager_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeamMember(Base):
+    """A user in a team. `share_progress` is the member's consent to show their own figures."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_team_member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[TeamRole] = mapped_column(_str_enum(TeamRole), default=TeamRole.MEMBER)
+    share_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CreditRequest(Base):
+    """One employer credit request; its idempotency key makes a retry change nothing."""
+
+    __tablename__ = "credit_requests"
+    __table_args__ = (UniqueConstraint("team_id", "idempotency_key", name="uq_credit_request"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Booking(Base):
+    """A course booked with wallet money: reserved, then cancelled or completed (settled)."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="SET NULL"), default=None
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    price_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[BookingStatus] = mapped_column(
+        _str_enum(BookingStatus), default=BookingStatus.RESERVED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class WalletEntry(Base):
+    """One row of a learning wallet's ledger, in integer cents.
+
+    A CREDIT row is a lot of money with its source, funder, expiry and earmark. RESERVE rows
+    (negative) take money from a lot for a booking; RELEASE rows (positive) give it back. The
+    balance is the sum of the rows of lots that have not expired.
+    """
+
+    __tablename__ = "wallet_entries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key", name="uq_wallet_idempotency"),
+        CheckConstraint(
+            "(kind = 'credit' AND amount_cents > 0) OR (kind = 'reserve' AND amount_cents < 0)"
+            " OR (kind = 'release' AND amount_cents > 0)",
+            name="ck_wallet_entry_sign",
+        ),
+        Index("ix_wallet_entries_user_lot", "user_id", "lot_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[EntryKind] = mapped_column(_str_enum(EntryKind))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    lot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wallet_entries.id", ondelete="CASCADE"), default=None
+    )
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), default=None, index=True
+    )
+    source: Mapped[FundSource | None] = mapped_column(_str_enum(FundSource), default=None)
+    funder: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(String(300), default="")
+    earmark: Mapped[str | None] = mapped_column(String(200), default=None)
+    expires_on: Mapped[date | None] = mapped_column(Date, default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), default=None)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None, index=True
+    )
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Achievement(Base):
+    """Something learned: a completed course or loop, a certificate, a badge."""
+
+    __tablename__ = "achievements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    earned_on: Mapped[date] = mapped_column(Date)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), default=None
+    )

@@ -52,6 +52,9 @@ class Ask(_Strict):
     options: tuple[Option, ...] = ()
     options_from: str | None = None
     free_text: bool = False
+    # A "what next?" question is not worth coming back to: when another flow starts on top of
+    # it, it is dropped instead of offered again afterwards.
+    resume: bool = True
 
     @model_validator(mode="after")
     def _has_answers(self) -> Ask:

@@ -255,12 +255,18 @@ class DialogueManager:
 
     async def _start(self, turn: _Turn, flow: Flow, entry: str | None) -> None:
         stack = turn.state.stack
+        while stack and stack[-1].waiting and not self._resumable(stack[-1]):
+            stack.pop()
         if flow.resets_stack:
             stack.clear()
         elif stack and stack[-1].flow == flow.name:
             stack.pop()  # asking for the flow you are in starts it again
         stack.append(Frame(flow=flow.name, step=entry or flow.steps[0].id))
         await self._run(turn)
+
+    def _resumable(self, frame: Frame) -> bool:
+        ask = self.flows.get(frame.flow).step(frame.step).ask
+        return ask is None or ask.resume
 
     async def _answer(self, turn: _Turn, frame: Frame, value: str) -> None:
         flow = self.flows.get(frame.flow)
@@ -354,11 +360,17 @@ class DialogueManager:
         turn.texts.append(self._render(turn, key, values))
 
     def _render(self, turn: _Turn, key: str, values: dict[str, Any] | None) -> str:
-        """A text; a value that is itself a `Say` (a text part) is rendered first."""
-        rendered = {
-            name: self._render(turn, value.key, value.values) if isinstance(value, Say) else value
-            for name, value in (values or {}).items()
-        }
+        """A text. A value that is a `Say` (a text part) is rendered first; a list of `Say`s
+        becomes their texts, one per line."""
+
+        def part(value: Any) -> Any:
+            if isinstance(value, Say):
+                return self._render(turn, value.key, value.values)
+            if isinstance(value, list) and value and all(isinstance(v, Say) for v in value):
+                return "\n".join(part(v) for v in value)
+            return value
+
+        rendered = {name: part(value) for name, value in (values or {}).items()}
         return self.responses.render(key, {**turn.state.slots, **rendered}, turn.state.turns)
 
     @staticmethod

@@ -33,7 +33,7 @@ async def test_start_consent_button_then_help(
     fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
 ) -> None:
     commands = [c["command"] for c in fake_telegram.commands]
-    assert commands == ["cursussen", "regelingen", "advies", "privacy", "help"]
+    assert commands == ["saldo", "cursussen", "regelingen", "advies", "team", "privacy", "help"]
     assert all(c["description"] for c in fake_telegram.commands)
 
     fake_telegram.push_text(CHAT, "/start")
@@ -60,9 +60,11 @@ async def test_start_consent_button_then_help(
     messages = await fake_telegram.wait_for_messages(CHAT, 3)
     assert messages[2].text is not None and "/privacy" in messages[2].text
     assert [label for label, _ in messages[2].buttons] == [
+        "Leerbudget",
         "Cursus zoeken",
         "Regelingen",
         "Adviseur",
+        "Team",
         "Privacy",
         "Hulp",
     ]

@@ -1,0 +1,294 @@
+"""Teams: an employer's invite codes, members who join by deep link, credits to members
+(idempotent per request), and the aggregated summary an employer may see.
+
+An employer sees totals for the team. A member's own figures (what they booked, spent or have
+left) are shown only for members who said yes to sharing (`share_progress`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions._ledger import is_live, remaining
+from actions.wallet import EXPIRY_WARNING_DAYS, credit, split_entries
+from core.models import (
+    Booking,
+    BookingStatus,
+    CreditRequest,
+    EntryKind,
+    FundSource,
+    Organisation,
+    Team,
+    TeamMember,
+    TeamRole,
+    User,
+    WalletEntry,
+)
+
+INVITE_PREFIX = "team_"
+MANAGER_PREFIX = "mgr_"
+
+
+class TeamError(ValueError):
+    """A team request that cannot be done as asked."""
+
+
+def _code() -> str:
+    return secrets.token_urlsafe(9).replace("-", "a").replace("_", "b")
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={INVITE_PREFIX}{code}"
+
+
+def manager_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={MANAGER_PREFIX}{code}"
+
+
+async def create_team(*, session: AsyncSession, employer: Organisation, name: str) -> Team:
+    team = Team(employer_id=employer.id, name=name, invite_code=_code(), manager_code=_code())
+    session.add(team)
+    await session.flush()
+    return team
+
+
+async def team_by_code(session: AsyncSession, code: str) -> tuple[Team, TeamRole] | None:
+    """The team a `/start` argument invites to, and as what (member or manager)."""
+    for prefix, role, column in (
+        (INVITE_PREFIX, TeamRole.MEMBER, Team.invite_code),
+        (MANAGER_PREFIX, TeamRole.MANAGER, Team.manager_code),
+    ):
+        if code.startswith(prefix):
+            team = await session.scalar(select(Team).where(column == code[len(prefix) :]))
+            if team is not None:
+                return team, role
+    return None
+
+
+async def join_team(
+    *, session: AsyncSession, team: Team, user: User, role: TeamRole, share_progress: bool
+) -> TeamMember:
+    member = await session.scalar(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user.id)
+    )
+    if member is None:
+        member = TeamMember(team_id=team.id, user_id=user.id, role=role)
+        session.add(member)
+    elif role == TeamRole.MANAGER:
+        member.role = role
+    member.share_progress = share_progress
+    await session.flush()
+    return member
+
+
+async def memberships(session: AsyncSession, user: User) -> list[tuple[TeamMember, Team]]:
+    rows = await session.execute(
+        select(TeamMember, Team)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.user_id == user.id)
+        .order_by(Team.id)
+    )
+    return [(m, t) for m, t in rows.tuples().all()]
+
+
+@dataclass(frozen=True)
+class CreditOrder:
+    amount_cents: int
+    expires_on: date
+    description: str
+    idempotency_key: str
+    member_ids: tuple[int, ...] | None = None
+    earmark: str | None = None
+    source: FundSource = FundSource.EMPLOYER
+
+
+async def credit_team(
+    *, session: AsyncSession, team: Team, funder: str, order: CreditOrder
+) -> tuple[dict[str, Any], bool]:
+    """Credit members' wallets once per idempotency key; returns (result, created now)."""
+    existing = await session.scalar(
+        select(CreditRequest).where(
+            CreditRequest.team_id == team.id,
+            CreditRequest.idempotency_key == order.idempotency_key,
+        )
+    )
+    if existing is not None:
+        return existing.result, False
+    members = list(
+        (
+            await session.scalars(
+                select(TeamMember)
+                .where(TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER)
+                .order_by(TeamMember.id)
+            )
+        ).all()
+    )
+    if order.member_ids is not None:
+        known = {m.id for m in members}
+        unknown = sorted(set(order.member_ids) - known)
+        if unknown:
+            raise TeamError(f"not members of this team: {', '.join(map(str, unknown))}")
+        members = [m for m in members if m.id in set(order.member_ids)]
+    request = CreditRequest(
+        team_id=team.id,
+        idempotency_key=order.idempotency_key,
+        request={
+            "amount_cents": order.amount_cents,
+            "expires_on": order.expires_on.isoformat(),
+            "description": order.description,
+            "member_ids": list(order.member_ids) if order.member_ids is not None else None,
+            "earmark": order.earmark,
+        },
+    )
+    try:
+        async with session.begin_nested():
+            session.add(request)
+    except IntegrityError:  # the same request, sent twice at once: the other one did it
+        raise DuplicateRequest from None
+    for member in members:
+        user = await session.get(User, member.user_id)
+        assert user is not None
+        await credit(
+            session=session,
+            user=user,
+            amount_cents=order.amount_cents,
+            source=order.source,
+            funder=funder,
+            description=order.description,
+            expires_on=order.expires_on,
+            earmark=order.earmark,
+            idempotency_key=f"team{team.id}:{order.idempotency_key}",
+            team_id=team.id,
+        )
+    result = {
+        "credit_id": request.id,
+        "members_credited": len(members),
+        "amount_cents": order.amount_cents,
+        "total_cents": order.amount_cents * len(members),
+        "expires_on": order.expires_on.isoformat(),
+    }
+    request.result = result
+    await session.flush()
+    return result, True
+
+
+class DuplicateRequest(Exception):
+    """Another transaction stored the same credit request first; read its result again."""
+
+
+async def credit_result(session: AsyncSession, team: Team, key: str) -> dict[str, Any] | None:
+    found = await session.scalar(
+        select(CreditRequest).where(
+            CreditRequest.team_id == team.id, CreditRequest.idempotency_key == key
+        )
+    )
+    return found.result if found else None
+
+
+@dataclass
+class MemberFigures:
+    member_id: int
+    name: str | None
+    granted_cents: int = 0
+    available_cents: int = 0
+    reserved_cents: int = 0
+    spent_cents: int = 0
+    courses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TeamSummary:
+    team_id: int
+    name: str
+    members: int
+    members_sharing: int
+    granted_cents: int
+    available_cents: int
+    reserved_cents: int
+    spent_cents: int
+    expiring_60_days_cents: int
+    shared: list[MemberFigures] = field(default_factory=list)
+
+
+async def team_summary(session: AsyncSession, team: Team, today: date) -> TeamSummary:
+    """Totals of the team's money; per-member figures only for members who share them."""
+    members = list(
+        (
+            await session.scalars(
+                select(TeamMember).where(
+                    TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER
+                )
+            )
+        ).all()
+    )
+    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    totals: defaultdict[str, int] = defaultdict(int)
+    shared: list[MemberFigures] = []
+    for member in members:
+        entries = list(
+            (
+                await session.scalars(
+                    select(WalletEntry)
+                    .where(WalletEntry.user_id == member.user_id)
+                    .order_by(WalletEntry.id)
+                )
+            ).all()
+        )
+        lots, movements = split_entries(entries)
+        team_lots = {e.id for e in entries if e.kind == EntryKind.CREDIT and e.team_id == team.id}
+        bookings = {
+            b.id: b
+            for b in (
+                await session.scalars(select(Booking).where(Booking.user_id == member.user_id))
+            ).all()
+        }
+        figures = MemberFigures(member.id, None)
+        for lot in lots:
+            if lot.id not in team_lots:
+                continue
+            figures.granted_cents += lot.amount_cents
+            left = remaining(lot, movements)
+            if is_live(lot, today):
+                figures.available_cents += left
+                if lot.expires_on is not None and lot.expires_on <= horizon:
+                    totals["expiring"] += left
+        booked: set[int] = set()
+        for m in movements:
+            if m.lot_id not in team_lots:
+                continue
+            booking = bookings.get(m.booking_id)
+            if booking is None:
+                continue
+            if booking.status == BookingStatus.RESERVED:
+                figures.reserved_cents -= m.amount_cents
+            elif booking.status == BookingStatus.COMPLETED:
+                figures.spent_cents -= m.amount_cents
+            if booking.status != BookingStatus.CANCELLED:
+                booked.add(booking.id)
+        for key in ("granted", "available", "reserved", "spent"):
+            totals[key] += getattr(figures, f"{key}_cents")
+        if member.share_progress:
+            user = await session.get(User, member.user_id)
+            figures.name = user.name if user else None
+            figures.courses = [bookings[b].title for b in sorted(booked)]
+            shared.append(figures)
+    return TeamSummary(
+        team_id=team.id,
+        name=team.name,
+        members=len(members),
+        members_sharing=len(shared),
+        granted_cents=totals["granted"],
+        available_cents=totals["available"],
+        reserved_cents=totals["reserved"],
+        spent_cents=totals["spent"],
+        expiring_60_days_cents=totals["expiring"],
+        shared=shared,
+    )

@@ -1,0 +1,353 @@
+"""What the wallet flows call: show the balance and history, book a course, cancel or complete
+a booking, join a team, and the team overview for managers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from actions._format import day, euro
+from actions._ledger import Shortfall
+from actions._registry import ActionContext, ActionResult, Say, action
+from actions.teams import join_team, memberships, team_by_code, team_summary
+from actions.wallet import (
+    WalletError,
+    book,
+    cancel_booking,
+    complete_booking,
+    eligible_for,
+    history,
+    spendable,
+    summary,
+)
+from core.models import Booking, BookingStatus, FundSource, TeamRole
+from knowledge import SearchQuery, course_index, list_regulations
+from knowledge.search import CourseRecord
+
+HISTORY_PAGE = 5
+CANCEL = "cancel"
+
+
+_SOURCE_KEYS = {
+    FundSource.EMPLOYER: "wallet_source_employer",
+    FundSource.SECTOR_FUND: "wallet_source_sector_fund",
+    FundSource.GOVERNMENT: "wallet_source_government",
+    FundSource.OWN: "wallet_source_own",
+}
+
+
+def _source(source: FundSource) -> Say:
+    return Say(_SOURCE_KEYS[source])
+
+
+@action("wallet_show")
+async def wallet_show(ctx: ActionContext) -> ActionResult:
+    """The balance: total, per source, what expires soon, earmarks, reservations, achievements."""
+    today = ctx.now.date()
+    wallet = await summary(ctx.session, ctx.user, today)
+    says: list[Say] = []
+    if wallet.is_demo:
+        says.append(Say("wallet_demo"))
+    empty = not wallet.sources and not wallet.reserved_cents and not wallet.spent_cents
+    if empty:
+        says.append(Say("wallet_empty"))
+    else:
+        sources = [
+            Say(
+                "wallet_source_line",
+                {"funder": s.funder, "kind": _source(s.source), "amount": euro(s.available_cents)},
+            )
+            for s in wallet.sources
+        ]
+        total = euro(wallet.available_cents)
+        says.append(Say("wallet_total", {"amount": total, "lines": sources or [Say("nothing")]}))
+        says += [
+            Say(
+                "wallet_expiring",
+                {"amount": euro(e.cents), "funder": e.funder, "date": day(e.expires_on)},
+            )
+            for e in wallet.expiring
+        ]
+        if wallet.earmarked:
+            earmarks = [
+                Say("wallet_earmark", {"amount": euro(e.cents), "earmark": e.earmark})
+                for e in wallet.earmarked
+            ]
+            says.append(Say("wallet_earmarks", {"lines": earmarks}))
+        if wallet.reserved_cents:
+            says.append(Say("wallet_reserved", {"amount": euro(wallet.reserved_cents)}))
+    if wallet.achievements:
+        lines = [
+            Say("wallet_achievement", {"title": a.title, "date": day(a.earned_on)})
+            for a in wallet.achievements
+        ]
+        says.append(Say("wallet_achievements", {"lines": lines}))
+    reserved = [b for b in wallet.bookings if b.status == BookingStatus.RESERVED]
+    return ActionResult(slots={"wallet_has_bookings": bool(reserved)}, say=says)
+
+
+_HISTORY_KEYS = {
+    "credit": "history_credit",
+    "reserve": "history_reserve",
+    "release": "history_release",
+    "expired": "history_expired",
+}
+
+
+@action("wallet_history_page")
+async def wallet_history_page(ctx: ActionContext) -> ActionResult:
+    """The next few money moves, newest first."""
+    offset = int(ctx.slots.get("history_offset") or 0)
+    lines = await history(ctx.session, ctx.user, ctx.now.date())
+    if not lines:
+        return ActionResult(slots={"history_more": False}, say=[Say("history_empty")])
+    page = lines[offset : offset + HISTORY_PAGE]
+    lines = [
+        Say(
+            _HISTORY_KEYS[line.kind],
+            {"date": day(line.on), "amount": euro(abs(line.cents)), "text": line.text},
+        )
+        for line in page
+    ]
+    says = [Say("history_page" if offset == 0 else "history_page_more", {"lines": lines})]
+    shown = offset + len(page)
+    return ActionResult(
+        slots={"history_offset": shown, "history_more": shown < len(lines)}, say=says
+    )
+
+
+@action("wallet_history_reset")
+async def wallet_history_reset(ctx: ActionContext) -> ActionResult:
+    return ActionResult(slots={"history_offset": 0})
+
+
+# ------------------------------------------------------------------ booking
+
+
+def _option(record: CourseRecord) -> dict[str, str]:
+    price = euro(record.price_cents) if record.price_cents else "0"
+    return {"value": f"c{record.pk}", "label": f"{record.title} ({price})"[:60]}
+
+
+@action("enroll_candidates")
+async def enroll_candidates(ctx: ActionContext) -> ActionResult:
+    """Courses to book: those just shown in a search, or the best matches of what was asked."""
+    index = await course_index(ctx.session, ctx.now.date())
+    by_key = {(c.provider_id, c.course_id): c for c in index.courses}
+    shown = [
+        by_key[(r["provider_id"], r["course_id"])]
+        for r in ctx.slots.get("course_results") or []
+        if (r["provider_id"], r["course_id"]) in by_key
+    ]
+    text = str(ctx.slots.get("enroll_text") or "")
+    if not shown and index.query_words(text):
+        hits = index.search(SearchQuery(text=text, distinct_titles=True), limit=3).hits
+        shown = [h.course for h in hits]
+    options = [_option(c) for c in shown]
+    return ActionResult(slots={"enroll_options": options, "enroll_has_options": bool(options)})
+
+
+def _chosen(ctx: ActionContext, records: list[CourseRecord]) -> CourseRecord | None:
+    choice = str(ctx.slots.get("enroll_choice") or "")
+    if not choice.startswith("c") or not choice[1:].isdigit():
+        return None
+    pk = int(choice[1:])
+    return next((c for c in records if c.pk == pk), None)
+
+
+@action("enroll_check")
+async def enroll_check(ctx: ActionContext) -> ActionResult:
+    """Price, what remains after booking, or how much is missing and what could help."""
+    today = ctx.now.date()
+    index = await course_index(ctx.session, today)
+    course = _chosen(ctx, list(index.courses))
+    if course is None:
+        return ActionResult(slots={"enroll_fits": False, "enroll_gone": True})
+    price = course.price_cents or 0
+    eligible = eligible_for(course.title, course.topics, course.course_id)
+    have = await spendable(ctx.session, ctx.user, today, eligible)
+    values = {
+        "title": course.title,
+        "price": euro(price),
+        "left": euro(have - price),
+        "available": euro(have),
+        "missing": euro(price - have),
+    }
+    slots: dict[str, Any] = {"enroll_gone": False, "enroll_fits": have >= price}
+    if have >= price:
+        return ActionResult(slots=slots, say=[Say("enroll_confirm", values)])
+    says = [Say("enroll_short", values)]
+    helpers = [
+        r
+        for r in await list_regulations(ctx.session)
+        if r.country == "NL" and r.is_open(today) and r.kind in ("lening", "budget", "fonds")
+    ]
+    if helpers:
+        lines = [Say("enroll_help_line", {"title": r.title}) for r in helpers]
+        says.append(Say("enroll_help", {"lines": lines}))
+    return ActionResult(slots=slots, say=says)
+
+
+@action("enroll_book")
+async def enroll_book(ctx: ActionContext) -> ActionResult:
+    """Reserve the money and record the booking."""
+    today = ctx.now.date()
+    index = await course_index(ctx.session, today)
+    course = _chosen(ctx, list(index.courses))
+    if course is None:
+        return ActionResult(say=[Say("enroll_gone")])
+    result = await book(
+        session=ctx.session,
+        user=ctx.user,
+        title=course.title,
+        price_cents=course.price_cents or 0,
+        today=today,
+        course_pk=course.pk,
+        provider=course.provider_name,
+        eligible=eligible_for(course.title, course.topics, course.course_id),
+    )
+    if isinstance(result, Shortfall):  # spent elsewhere in the meantime
+        return ActionResult(say=[Say("enroll_short_now", {"missing": euro(result.missing_cents)})])
+    left = await spendable(ctx.session, ctx.user, today)
+    return ActionResult(
+        slots={"enroll_choice": None, "course_results": []},
+        say=[
+            Say(
+                "enroll_booked",
+                {"title": course.title, "price": euro(result.price_cents), "left": euro(left)},
+            )
+        ],
+    )
+
+
+@action("bookings_list")
+async def bookings_list(ctx: ActionContext) -> ActionResult:
+    """The user's reserved bookings, as buttons."""
+    rows = await ctx.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == ctx.user.id, Booking.status == BookingStatus.RESERVED)
+        .order_by(Booking.id)
+    )
+    options = [
+        {"value": f"b{b.id}", "label": f"{b.title} ({euro(b.price_cents)})"[:60]}
+        for b in rows.all()
+    ]
+    return ActionResult(
+        slots={"booking_options": options, "has_bookings": bool(options)},
+        say=[] if options else [Say("bookings_none")],
+    )
+
+
+def _booking_id(ctx: ActionContext) -> int | None:
+    choice = str(ctx.slots.get("booking_choice") or "")
+    return int(choice[1:]) if choice.startswith("b") and choice[1:].isdigit() else None
+
+
+@action("booking_cancel")
+async def booking_cancel(ctx: ActionContext) -> ActionResult:
+    booking_id = _booking_id(ctx)
+    try:
+        assert booking_id is not None
+        booking = await cancel_booking(session=ctx.session, user=ctx.user, booking_id=booking_id)
+    except (AssertionError, WalletError):
+        return ActionResult(say=[Say("booking_gone")])
+    left = await spendable(ctx.session, ctx.user, ctx.now.date())
+    return ActionResult(
+        say=[
+            Say(
+                "booking_cancelled",
+                {"title": booking.title, "amount": euro(booking.price_cents), "left": euro(left)},
+            )
+        ]
+    )
+
+
+@action("booking_complete")
+async def booking_complete(ctx: ActionContext) -> ActionResult:
+    booking_id = _booking_id(ctx)
+    try:
+        assert booking_id is not None
+        achievement = await complete_booking(
+            session=ctx.session, user=ctx.user, booking_id=booking_id, today=ctx.now.date()
+        )
+    except (AssertionError, WalletError):
+        return ActionResult(say=[Say("booking_gone")])
+    return ActionResult(say=[Say("booking_completed", {"title": achievement.title})])
+
+
+# ------------------------------------------------------------------ teams
+
+
+@action("team_invite_check")
+async def team_invite_check(ctx: ActionContext) -> ActionResult:
+    """Is the `/start` argument a team invite? Then say which team, and as what."""
+    code = str(ctx.slots.get("command_args") or "").strip()
+    found = await team_by_code(ctx.session, code) if code else None
+    if found is None:
+        return ActionResult(slots={"team_invite": False})
+    team, role = found
+    return ActionResult(
+        slots={
+            "team_invite": True,
+            "team_id": team.id,
+            "team_name": team.name,
+            "team_role": role.value,
+            "team_is_manager": role == TeamRole.MANAGER,
+        }
+    )
+
+
+@action("team_join")
+async def team_join(ctx: ActionContext) -> ActionResult:
+    from core.models import Team
+
+    team = await ctx.session.get(Team, int(ctx.slots.get("team_id") or 0))
+    if team is None:
+        return ActionResult(say=[Say("team_gone")])
+    role = TeamRole(str(ctx.slots.get("team_role") or TeamRole.MEMBER.value))
+    share = ctx.slots.get("team_share") == "yes"
+    await join_team(session=ctx.session, team=team, user=ctx.user, role=role, share_progress=share)
+    key = "team_joined_manager" if role == TeamRole.MANAGER else "team_joined"
+    return ActionResult(say=[Say(key, {"team_name": team.name})])
+
+
+@action("team_overview_show")
+async def team_overview_show(ctx: ActionContext) -> ActionResult:
+    """For a manager: the team's totals, and the figures of members who share them."""
+    managed = [t for m, t in await memberships(ctx.session, ctx.user) if m.role == TeamRole.MANAGER]
+    if not managed:
+        return ActionResult(say=[Say("team_not_manager")])
+    says: list[Say] = []
+    for team in managed:
+        s = await team_summary(ctx.session, team, ctx.now.date())
+        says.append(
+            Say(
+                "team_summary",
+                {
+                    "team_name": s.name,
+                    "members": s.members,
+                    "granted": euro(s.granted_cents),
+                    "spent": euro(s.spent_cents),
+                    "reserved": euro(s.reserved_cents),
+                    "available": euro(s.available_cents),
+                    "expiring": euro(s.expiring_60_days_cents),
+                    "sharing": s.members_sharing,
+                },
+            )
+        )
+        if s.shared:
+            lines = [
+                Say(
+                    "team_member_line",
+                    {
+                        "name": f.name or "?",
+                        "spent": euro(f.spent_cents),
+                        "reserved": euro(f.reserved_cents),
+                        "available": euro(f.available_cents),
+                    },
+                )
+                for f in s.shared
+            ]
+            says.append(Say("team_members_shared", {"lines": lines}))
+    return ActionResult(say=says)
