@@ -96,7 +96,7 @@ async def memberships(session: AsyncSession, user: User) -> list[tuple[TeamMembe
         .where(TeamMember.user_id == user.id)
         .order_by(Team.id)
     )
-    return [(m, t) for m, t in rows.tuples().all()]
+    return [(m, t) for m, t in rows.all()]
 
 
 @dataclass(frozen=True)

@@ -103,14 +103,14 @@ async def wallet_history_page(ctx: ActionContext) -> ActionResult:
     if not lines:
         return ActionResult(slots={"history_more": False}, say=[Say("history_empty")])
     page = lines[offset : offset + HISTORY_PAGE]
-    lines = [
+    texts = [
         Say(
             _HISTORY_KEYS[line.kind],
             {"date": day(line.on), "amount": euro(abs(line.cents)), "text": line.text},
         )
         for line in page
     ]
-    says = [Say("history_page" if offset == 0 else "history_page_more", {"lines": lines})]
+    says = [Say("history_page" if offset == 0 else "history_page_more", {"lines": texts})]
     shown = offset + len(page)
     return ActionResult(
         slots={"history_offset": shown, "history_more": shown < len(lines)}, say=says
@@ -125,9 +125,11 @@ async def wallet_history_reset(ctx: ActionContext) -> ActionResult:
 # ------------------------------------------------------------------ booking
 
 
-def _option(record: CourseRecord) -> dict[str, str]:
-    price = euro(record.price_cents) if record.price_cents else "0"
-    return {"value": f"c{record.pk}", "label": f"{record.title} ({price})"[:60]}
+def _option(number: int, record: CourseRecord) -> dict[str, str]:
+    """A button for a course, numbered as in the list the user just saw."""
+    price = euro(record.price_cents or 0)
+    title = record.title if len(record.title) <= 40 else record.title[:39] + "…"
+    return {"value": f"c{record.pk}", "label": f"{number}. {title} ({price})"}
 
 
 @action("enroll_candidates")
@@ -144,7 +146,8 @@ async def enroll_candidates(ctx: ActionContext) -> ActionResult:
     if not shown and index.query_words(text):
         hits = index.search(SearchQuery(text=text, distinct_titles=True), limit=3).hits
         shown = [h.course for h in hits]
-    options = [_option(c) for c in shown]
+    first = int(ctx.slots.get("course_offset") or len(shown)) - len(shown) + 1 if shown else 1
+    options = [_option(first + i, c) for i, c in enumerate(shown)]
     return ActionResult(slots={"enroll_options": options, "enroll_has_options": bool(options)})
 
 

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot._api_common import ErrorResponse, OrgDep, SessionDep, error_response
 from bot._api_knowledge import knowledge_router
+from bot._api_teams import teams_router
 from bot._services import Services
 from core.models import OrgKind
 
@@ -89,6 +90,7 @@ def create_api(
         return OrganisationOut(id=org.id, name=org.name, kind=org.kind)
 
     v1.include_router(knowledge_router())
+    v1.include_router(teams_router())
     app.include_router(v1)
 
     if webhook is not None:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Field(default=Environment.DEVELOPMENT, alias="LEERLOOP_ENV")
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    # For invite links (t.me/<bot>?start=team_<code>) made by the HTTP API.
+    telegram_bot_username: str = Field(default="LeerloopBot", alias="TELEGRAM_BOT_USERNAME")
     telegram_api_base_url: str = Field(
         default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL"
     )

@@ -18,16 +18,7 @@ from bot._interpreter import NluInterpreter
 from core.db import create_engine
 from core.settings import Settings
 from dialogues import DialogueManager
-from tests.support.databases import migrated_postgres, migrated_sqlite, postgres_url
-
-DATABASES = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(postgres_url() is None, reason="TEST_POSTGRES_URL is not set"),
-    ),
-]
+from tests.support.databases import DATABASES, migrated_postgres, migrated_sqlite, postgres_url
 
 
 @pytest.fixture(scope="session", params=DATABASES)

@@ -107,3 +107,15 @@ def test_kb_search_lists_the_seeded_examples(tmp_path: Path) -> None:
     result = run(["kb", "search", "heftruk"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Heftruckcertificaat" in result.stdout.splitlines()[1]
+
+
+def test_the_demo_user_has_a_demo_wallet_and_named_users_start_empty(tmp_path: Path) -> None:
+    demo = run(["chat"], tmp_path, stdin="/saldo\n")
+    assert demo.returncode == 0, demo.stderr
+    assert "Dit is een voorbeeld (demo)" in demo.stdout
+    assert "Je kunt nu € 1.150 uitgeven" in demo.stdout
+    assert "vervalt op" in demo.stdout
+    named = run(["chat", "--user", "noor"], tmp_path, stdin="/saldo\n")
+    assert "Je leerbudget is nog leeg" in named.stdout
+    again = run(["chat"], tmp_path, stdin="/saldo\n")
+    assert again.stdout.count("Je kunt nu € 1.150 uitgeven") == 1, "the demo is added once"

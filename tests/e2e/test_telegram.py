@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from actions import personal_tables
+from actions import create_organisation, personal_tables
+from actions.teams import CreditOrder, create_team, credit_team
 from bot.telegram_channel import TelegramChannel
-from core.models import Channel, User
+from core.models import Channel, OrgKind, Team, User
 from tests.support import FakeTelegram
 from tests.support.processes import LeerloopProcess, clean_env, free_port
 
@@ -96,6 +98,44 @@ async def test_course_search_and_regulation_by_buttons(
     assert "STAP-budget bestaat niet meer" in stap
     assert "Dit kan nu wel:" in stap
     assert "Gecontroleerd op 27 november 2026" in stap
+
+
+async def test_join_a_team_by_deep_link_and_see_the_credit(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
+    """t.me/<bot>?start=team_<code> arrives as "/start team_<code>"."""
+    services = telegram_bot.services
+    async with services.sessions() as session, session.begin():
+        employer, _ = await create_organisation(
+            session=session, name="Bakkerij Jansen", kind=OrgKind.EMPLOYER
+        )
+        team = await create_team(session=session, employer=employer, name="Bakkers")
+        code, team_id = team.invite_code, team.id
+    fake_telegram.push_text(CHAT, f"/start team_{code}")
+    [welcome] = await fake_telegram.wait_for_messages(CHAT, 1)
+    fake_telegram.push_button(welcome, "Ja, dat is goed")
+    messages = await fake_telegram.wait_for_messages(CHAT, 2)
+    assert "team Bakkers" in (messages[1].text or "")
+    fake_telegram.push_button(messages[1], "Ja, doe mee")
+    messages = await fake_telegram.wait_for_messages(CHAT, 3)
+    fake_telegram.push_button(messages[2], "Nee, alleen totalen")
+    messages = await fake_telegram.wait_for_messages(CHAT, 4)
+    assert "Je bent lid van Bakkers!" in (messages[3].text or "")
+    async with services.sessions() as session, session.begin():
+        saved = await session.get(Team, team_id)
+        assert saved is not None
+        order = CreditOrder(
+            amount_cents=30_000,
+            expires_on=date.today() + timedelta(days=20),
+            description="Leerbudget",
+            idempotency_key="e2e",
+        )
+        await credit_team(session=session, team=saved, funder="Bakkerij Jansen", order=order)
+    fake_telegram.push_text(CHAT, "/saldo")
+    messages = await fake_telegram.wait_for_messages(CHAT, 5)
+    balance = messages[4].text or ""
+    assert "Je kunt nu € 300 uitgeven" in balance
+    assert "€ 300 van Bakkerij Jansen vervalt op" in balance
 
 
 async def test_privacy_export_and_delete(

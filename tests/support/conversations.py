@@ -16,22 +16,46 @@ A case file holds a list of cases::
 
 Other checks: `contains` (literal text), `attachment: true`, `consent: true|false`,
 `user_exists: true|false`.
+
+Employers: a case may list `teams` (name, invite_code, manager_code), made before the first
+step; a step may be an employer action instead of a user line:
+`credit: {team: <invite_code>, amount_cents: 50000, expires_in_days: 30, key: k1}`.
 """
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import find_user
-from core.models import Channel
+from actions import create_organisation, find_user
+from actions.teams import CreditOrder, create_team, credit_team
+from core.db import utcnow
+from core.models import Channel, OrgKind, Team
 from core.settings import Settings
 from dialogues import DialogueManager, IncomingMessage, Reply, ResponseCatalogue, load_state
+
+
+class TeamSetup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    invite_code: str
+    manager_code: str
+
+
+class CreditStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    team: str
+    amount_cents: int
+    expires_in_days: int
+    key: str
+    earmark: str | None = None
 
 
 class Step(BaseModel):
@@ -39,6 +63,8 @@ class Step(BaseModel):
     user: str | None = None
     press: str | None = None
     restart: bool = False
+    credit: CreditStep | None = None
+    as_user: str | None = None  # this step comes from another user (for multi-user cases)
     says: list[str] = []
     not_says: list[str] = []
     contains: list[str] = []
@@ -54,6 +80,7 @@ class Case(BaseModel):
     name: str
     user: str = "tester"
     nlu: bool = False  # understand free text with the trained NLU model
+    teams: list[TeamSetup] = []
     steps: list[Step]
 
 
@@ -81,8 +108,12 @@ class ConversationRunner:
     last_buttons: dict[str, str] = field(default_factory=dict)
 
     async def run(self, case: Case) -> None:
+        await self._make_teams(case.teams)
         for number, step in enumerate(case.steps, start=1):
             where = f"step {number} ({step.user or step.press or 'restart'})"
+            if step.credit is not None:
+                await self._credit(step.credit)
+                continue
             if step.restart:
                 self.manager = DialogueManager(
                     sessions=self.sessions,
@@ -90,8 +121,34 @@ class ConversationRunner:
                     interpreter=self.manager.interpreter,
                 )
                 continue
-            replies = await self._send(case.user, step, where)
-            await self._check(case.user, step, replies, where)
+            user = step.as_user or case.user
+            replies = await self._send(user, step, where)
+            await self._check(user, step, replies, where)
+
+    async def _make_teams(self, teams: list[TeamSetup]) -> None:
+        if not teams:
+            return
+        async with self.sessions() as session, session.begin():
+            employer, _ = await create_organisation(
+                session=session, name="Werkgever Test", kind=OrgKind.EMPLOYER
+            )
+            for setup in teams:
+                team = await create_team(session=session, employer=employer, name=setup.name)
+                team.invite_code = setup.invite_code
+                team.manager_code = setup.manager_code
+
+    async def _credit(self, step: CreditStep) -> None:
+        async with self.sessions() as session, session.begin():
+            team = await session.scalar(select(Team).where(Team.invite_code == step.team))
+            assert team is not None, f"no team {step.team}"
+            order = CreditOrder(
+                amount_cents=step.amount_cents,
+                expires_on=utcnow().date() + timedelta(days=step.expires_in_days),
+                description="Opleidingsbudget",
+                idempotency_key=step.key,
+                earmark=step.earmark,
+            )
+            await credit_team(session=session, team=team, funder="Werkgever Test", order=order)
 
     async def _send(self, user: str, step: Step, where: str) -> list[Reply]:
         if step.press is not None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,17 @@ POSTGRES_ENV = "TEST_POSTGRES_URL"
 
 def postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
+
+
+# Parameters for fixtures that run a test once per database.
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(postgres_url() is None, reason="TEST_POSTGRES_URL is not set"),
+    ),
+]
 
 
 async def _migrate_and_seed(engine: AsyncEngine) -> None:

@@ -1,0 +1,177 @@
+"""API routes for employers: teams with invite links, credits to members, the team summary."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from actions.teams import (
+    CreditOrder,
+    DuplicateRequest,
+    TeamError,
+    create_team,
+    credit_result,
+    credit_team,
+    invite_link,
+    manager_link,
+    team_summary,
+)
+from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
+from core.db import utcnow
+from core.models import FundSource, Organisation, OrgKind, Team
+
+Employer = Annotated[Organisation, Depends(require_kind(OrgKind.EMPLOYER))]
+
+
+class TeamIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TeamOut(BaseModel):
+    team_id: int
+    name: str
+    invite_code: str
+    invite_link: str
+    manager_invite_link: str
+
+
+class CreditIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    amount_cents: int = Field(gt=0, le=10_000_000)
+    expires_on: date
+    description: str = Field(min_length=1, max_length=300)
+    idempotency_key: str = Field(min_length=1, max_length=100)
+    member_ids: list[int] | None = Field(default=None, min_length=1)
+    earmark: str | None = Field(default=None, max_length=200)
+    source: FundSource = FundSource.EMPLOYER
+
+
+class CreditOut(BaseModel):
+    credit_id: int
+    members_credited: int
+    amount_cents: int
+    total_cents: int
+    expires_on: date
+
+
+class MemberOut(BaseModel):
+    member_id: int
+    name: str | None
+    granted_cents: int
+    available_cents: int
+    reserved_cents: int
+    spent_cents: int
+    courses: list[str]
+
+
+class SummaryOut(BaseModel):
+    team_id: int
+    name: str
+    members: int
+    members_sharing: int
+    granted_cents: int
+    available_cents: int
+    reserved_cents: int
+    spent_cents: int
+    expiring_60_days_cents: int
+    shared_members: list[MemberOut] = Field(
+        description="only members who agreed to share their own figures"
+    )
+
+
+async def _own_team(session: SessionDep, employer: Organisation, team_id: int) -> Team:
+    team = await session.get(Team, team_id)
+    if team is None:
+        raise HTTPException(404, f"no team {team_id}")
+    if team.employer_id != employer.id:
+        raise HTTPException(403, "this team belongs to another employer")
+    return team
+
+
+def teams_router() -> APIRouter:
+    router = APIRouter(tags=["teams"])
+    errors: dict[int | str, dict[str, object]] = {
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+    }
+
+    @router.post("/teams", response_model=TeamOut, status_code=201)
+    async def new_team(
+        request: Request, session: SessionDep, employer: Employer, body: TeamIn
+    ) -> TeamOut:
+        """Create a team; share the invite link with your people."""
+        team = await create_team(session=session, employer=employer, name=body.name)
+        bot = services_of(request).settings.telegram_bot_username
+        return TeamOut(
+            team_id=team.id,
+            name=team.name,
+            invite_code=team.invite_code,
+            invite_link=invite_link(bot, team.invite_code),
+            manager_invite_link=manager_link(bot, team.manager_code),
+        )
+
+    @router.post("/teams/{team_id}/credits", response_model=CreditOut, responses=errors)
+    async def add_credit(
+        request: Request,
+        response: Response,
+        session: SessionDep,
+        employer: Employer,
+        team_id: int,
+        body: CreditIn,
+    ) -> CreditOut:
+        """Put money in members' wallets (all members, or `member_ids`). The same
+        `idempotency_key` again changes nothing and answers with the first result (200)."""
+        team = await _own_team(session, employer, team_id)
+        if body.expires_on <= utcnow().date():
+            raise HTTPException(
+                422, detail=[{"field": "expires_on", "reason": "must be after today"}]
+            )
+        order = CreditOrder(
+            amount_cents=body.amount_cents,
+            expires_on=body.expires_on,
+            description=body.description,
+            idempotency_key=body.idempotency_key,
+            member_ids=tuple(body.member_ids) if body.member_ids is not None else None,
+            earmark=body.earmark,
+            source=body.source,
+        )
+        try:
+            result, created = await credit_team(
+                session=session, team=team, funder=employer.name, order=order
+            )
+        except TeamError as exc:
+            raise HTTPException(422, detail=[{"field": "member_ids", "reason": str(exc)}]) from None
+        except DuplicateRequest:
+            # The same request committed first in another transaction (its savepoint here was
+            # rolled back, nothing else was written): answer with the first result.
+            async with services_of(request).sessions() as fresh:
+                again = await credit_result(fresh, team, body.idempotency_key)
+            if again is None:
+                raise HTTPException(409, "the same request is still being processed") from None
+            result, created = again, False
+        response.status_code = 201 if created else 200
+        return CreditOut.model_validate(result)
+
+    @router.get("/teams/{team_id}/summary", response_model=SummaryOut, responses=errors)
+    async def summary(session: SessionDep, employer: Employer, team_id: int) -> SummaryOut:
+        """Totals for the team; individual figures only of members who agreed to share."""
+        team = await _own_team(session, employer, team_id)
+        s = await team_summary(session, team, utcnow().date())
+        return SummaryOut(
+            team_id=s.team_id,
+            name=s.name,
+            members=s.members,
+            members_sharing=s.members_sharing,
+            granted_cents=s.granted_cents,
+            available_cents=s.available_cents,
+            reserved_cents=s.reserved_cents,
+            spent_cents=s.spent_cents,
+            expiring_60_days_cents=s.expiring_60_days_cents,
+            shared_members=[MemberOut(**vars(f)) for f in s.shared],
+        )
+
+    return router

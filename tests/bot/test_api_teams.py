@@ -1,0 +1,166 @@
+"""The employer API: teams with invite links, credits (idempotent), the aggregated summary."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from actions.teams import join_team
+from actions.wallet import book
+from bot import Services
+from core.models import Channel, OrgKind, Team, TeamRole, User
+from tests.bot.conftest import token_for
+
+pytestmark = pytest.mark.db
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def employer(services: Services) -> dict[str, str]:
+    return _auth(await token_for(services, OrgKind.EMPLOYER, "Bakkerij Jansen"))
+
+
+async def _team(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.post("/api/v1/teams", json={"name": "Bakkers"}, headers=headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _members(services: Services, team_id: int, *shares: bool) -> list[int]:
+    ids = []
+    async with services.sessions() as session, session.begin():
+        team = await session.get(Team, team_id)
+        assert team is not None
+        for number, share in enumerate(shares):
+            user = User(
+                channel=Channel.TELEGRAM, external_id=f"9{number}", consent=True, name=f"M{number}"
+            )
+            session.add(user)
+            await session.flush()
+            member = await join_team(
+                session=session, team=team, user=user, role=TeamRole.MEMBER, share_progress=share
+            )
+            ids.append(member.id)
+    return ids
+
+
+def _credit(key: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "amount_cents": 25_000,
+        "expires_on": (date.today() + timedelta(days=40)).isoformat(),
+        "description": "Leerbudget Q1",
+        "idempotency_key": key,
+        **extra,
+    }
+
+
+async def test_create_team_gives_invite_links(
+    client: httpx.AsyncClient, employer: dict[str, str]
+) -> None:
+    team = await _team(client, employer)
+    assert team["invite_link"] == f"https://t.me/LeerloopBot?start=team_{team['invite_code']}"
+    assert team["manager_invite_link"].startswith("https://t.me/LeerloopBot?start=mgr_")
+
+
+async def test_teams_are_for_employers_and_their_own_teams(
+    client: httpx.AsyncClient, services: Services, employer: dict[str, str]
+) -> None:
+    institution = _auth(await token_for(services, OrgKind.INSTITUTION))
+    assert (
+        await client.post("/api/v1/teams", json={"name": "X"}, headers=institution)
+    ).status_code == 403
+    team = await _team(client, employer)
+    other = _auth(await token_for(services, OrgKind.EMPLOYER, "Andere werkgever"))
+    for response in (
+        await client.get(f"/api/v1/teams/{team['team_id']}/summary", headers=other),
+        await client.post(
+            f"/api/v1/teams/{team['team_id']}/credits", json=_credit("x"), headers=other
+        ),
+    ):
+        assert response.status_code == 403
+        assert response.json()["error"]["message"] == "this team belongs to another employer"
+    assert (await client.get("/api/v1/teams/99999/summary", headers=employer)).status_code == 404
+
+
+async def test_credits_to_all_or_some_members_once_per_key(
+    client: httpx.AsyncClient, services: Services, employer: dict[str, str]
+) -> None:
+    team = await _team(client, employer)
+    ids = await _members(services, team["team_id"], False, True, False)
+    url = f"/api/v1/teams/{team['team_id']}/credits"
+    first = await client.post(url, json=_credit("q1"), headers=employer)
+    assert first.status_code == 201
+    assert first.json()["members_credited"] == 3
+    assert first.json()["total_cents"] == 75_000
+    again = await client.post(url, json=_credit("q1"), headers=employer)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    some = await client.post(url, json=_credit("q1-extra", member_ids=ids[:1]), headers=employer)
+    assert some.json()["members_credited"] == 1
+    summary = (
+        await client.get(f"/api/v1/teams/{team['team_id']}/summary", headers=employer)
+    ).json()
+    assert summary["granted_cents"] == 100_000
+    assert summary["available_cents"] == 100_000
+    assert summary["expiring_60_days_cents"] == 100_000
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount_cents": 0}, "body.amount_cents"),
+        ({"expires_on": "2020-01-01"}, "expires_on"),
+        ({"member_ids": [424242]}, "member_ids"),
+        ({"colour": "red"}, "body.colour"),
+    ],
+)
+async def test_bad_credit_requests_are_422(
+    client: httpx.AsyncClient, employer: dict[str, str], change: dict[str, Any], field: str
+) -> None:
+    team = await _team(client, employer)
+    response = await client.post(
+        f"/api/v1/teams/{team['team_id']}/credits", json=_credit("k", **change), headers=employer
+    )
+    assert response.status_code == 422
+    assert field in {d["field"] for d in response.json()["error"]["details"]}
+
+
+async def test_summary_shows_individuals_only_with_their_consent(
+    client: httpx.AsyncClient, services: Services, employer: dict[str, str]
+) -> None:
+    team = await _team(client, employer)
+    ids = await _members(services, team["team_id"], False, True)
+    await client.post(
+        f"/api/v1/teams/{team['team_id']}/credits", json=_credit("k"), headers=employer
+    )
+    async with services.sessions() as session, session.begin():
+        for external_id in ("90", "91"):
+            from sqlalchemy import select
+
+            user = await session.scalar(select(User).where(User.external_id == external_id))
+            assert user is not None
+            await book(
+                session=session,
+                user=user,
+                title=f"Cursus van {external_id}",
+                price_cents=10_000,
+                today=date.today(),
+            )
+    summary = (
+        await client.get(f"/api/v1/teams/{team['team_id']}/summary", headers=employer)
+    ).json()
+    assert summary["members"] == 2
+    assert summary["reserved_cents"] == 20_000
+    assert summary["available_cents"] == 30_000
+    assert summary["members_sharing"] == 1
+    [shared] = summary["shared_members"]
+    assert shared["member_id"] == ids[1]
+    assert shared["courses"] == ["Cursus van 91"]
+    assert "Cursus van 90" not in str(summary)
