@@ -8,6 +8,7 @@ from typing import Any
 
 from actions._format import day, euro
 from actions._registry import ActionContext, ActionResult, Say, action
+from actions.wallet import spendable
 from knowledge import (
     Location,
     SearchHit,
@@ -165,6 +166,7 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
     where, unknown_place = await _resolve_where(ctx)
     updates: dict[str, Any] = {
         "course_cancelled": False,
+        "course_budget_filter": False,
         "course_what": " ".join(topic_words),
         # Asked once and still no topic: list what there is rather than ask again.
         "course_needs_what": not topic_words and not slots.get("course_topic"),
@@ -197,8 +199,25 @@ async def course_search_more(ctx: ActionContext) -> ActionResult:
     return await _show(ctx, int(ctx.slots.get("course_offset") or 0))
 
 
+@action("course_within_budget")
+async def course_within_budget(ctx: ActionContext) -> ActionResult:
+    """Search again, only for courses the wallet can pay for now."""
+    have = await spendable(ctx.session, ctx.user, ctx.now.date())
+    return ActionResult(
+        slots={"course_max_price": have, "course_budget_filter": True},
+        say=[Say("course_budget_applied", {"amount": euro(have)})],
+    )
+
+
 @action("course_search_reset")
 async def course_search_reset(ctx: ActionContext) -> ActionResult:
     """Forget the last search, to start a new one."""
-    keys = ("course_topic", "course_text", "course_place", "course_format", "course_level")
+    keys = (
+        "course_topic",
+        "course_text",
+        "course_place",
+        "course_format",
+        "course_level",
+        "course_budget_filter",
+    )
     return ActionResult(slots=dict.fromkeys((*keys, "course_max_price", "_course_where")))

@@ -14,7 +14,7 @@ A case file holds a list of cases::
         - user: hallo
           not_says: [welcome]
 
-Other checks: `contains` (literal text), `attachment: true`, `consent: true|false`,
+Other checks: `contains` / `not_contains` (literal text), `attachment: true`, `consent: true|false`,
 `user_exists: true|false`.
 
 Employers: a case may list `teams` (name, invite_code, manager_code), made before the first
@@ -68,6 +68,7 @@ class Step(BaseModel):
     says: list[str] = []
     not_says: list[str] = []
     contains: list[str] = []
+    not_contains: list[str] = []
     buttons: list[str] | None = None
     flow: str | None = "__any__"
     attachment: bool | None = None
@@ -181,6 +182,8 @@ class ConversationRunner:
             assert fixed_part(responses, key) not in said, f"{where}: did not expect {key!r}"
         for literal in step.contains:
             assert literal in said, f"{where}: expected {literal!r} in:\n{said}"
+        for literal in step.not_contains:
+            assert literal not in said, f"{where}: did not expect {literal!r} in:\n{said}"
         if step.buttons is not None:
             expected = [responses.render(k) if k in responses else k for k in step.buttons]
             assert list(self.last_buttons) == expected, (
