@@ -5,7 +5,9 @@ Importing this package registers every action.
 
 from actions import (
     advisor,
+    coaching,
     courses,
+    loops,
     organisations,
     privacy,
     regulations,
@@ -38,6 +40,7 @@ __all__ = [
     "action_names",
     "advisor",
     "authenticate",
+    "coaching",
     "courses",
     "create_organisation",
     "delete_user_data",
@@ -45,6 +48,7 @@ __all__ = [
     "find_user",
     "get_action",
     "get_or_create_user",
+    "loops",
     "mark_blocked",
     "organisations",
     "personal_tables",

@@ -79,7 +79,10 @@ async def wallet_show(ctx: ActionContext) -> ActionResult:
             says.append(Say("wallet_reserved", {"amount": euro(wallet.reserved_cents)}))
     if wallet.achievements:
         lines = [
-            Say("wallet_achievement", {"title": a.title, "date": day(a.earned_on)})
+            Say(
+                "wallet_achievement_loop" if a.kind == "loop_completed" else "wallet_achievement",
+                {"title": a.title, "date": day(a.earned_on)},
+            )
             for a in wallet.achievements
         ]
         says.append(Say("wallet_achievements", {"lines": lines}))

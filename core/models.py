@@ -22,9 +22,10 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 
@@ -57,6 +58,12 @@ class BookingStatus(StrEnum):
     RESERVED = "reserved"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
+
+
+class LoopStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
 
 
 class TeamRole(StrEnum):
@@ -94,6 +101,8 @@ class User(Base):
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     region: Mapped[str | None] = mapped_column(String(80), default=None)
+    occupation_uri: Mapped[str | None] = mapped_column(String(200), default=None)
+    occupation_label: Mapped[str | None] = mapped_column(String(300), default=None)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -241,3 +250,68 @@ class Achievement(Base):
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), default=None
     )
+
+
+class Reflection(Base):
+    """One skill reflection: the work, self-ratings per ESCO skill group (1-4), two open answers."""
+
+    __tablename__ = "reflections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    occupation_uri: Mapped[str | None] = mapped_column(String(200), default=None)
+    occupation_label: Mapped[str | None] = mapped_column(String(300), default=None)
+    ratings: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    proud: Mapped[str | None] = mapped_column(Text, default=None)
+    energy: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LearningLoop(Base):
+    """A learning loop: a concrete goal, an activity, dated steps, and a closing reflection."""
+
+    __tablename__ = "learning_loops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    goal: Mapped[str] = mapped_column(Text)
+    why: Mapped[str | None] = mapped_column(Text, default=None)
+    deadline: Mapped[date] = mapped_column(Date)
+    activity: Mapped[str] = mapped_column(String(16))  # "course" or "practice"
+    course_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="SET NULL"), default=None
+    )
+    course_title: Mapped[str | None] = mapped_column(String(300), default=None)
+    apply_plan: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[LoopStatus] = mapped_column(_str_enum(LoopStatus), default=LoopStatus.ACTIVE)
+    learned: Mapped[str | None] = mapped_column(Text, default=None)
+    applied: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    steps: Mapped[list[LoopStep]] = relationship(
+        back_populates="loop",
+        cascade="all, delete-orphan",
+        order_by="LoopStep.position",
+        lazy="selectin",
+    )
+
+
+class LoopStep(Base):
+    """One step of a loop. `key` names its text in dialogues/responses*.yml; `values` fill it."""
+
+    __tablename__ = "loop_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loop_id: Mapped[int] = mapped_column(
+        ForeignKey("learning_loops.id", ondelete="CASCADE"), index=True
+    )
+    # Also points to the user, so privacy export and delete find the steps by themselves.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(60))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    loop: Mapped[LearningLoop] = relationship(back_populates="steps")

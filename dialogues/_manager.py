@@ -28,6 +28,21 @@ from dialogues._state import DialogueState, Frame
 logger = logging.getLogger(__name__)
 
 MAX_STEPS_PER_TURN = 50
+# While the bot waits for a free-text answer, these requests still interrupt it (answered, then
+# the question is offered again) when the NLU is this sure; anything else is the answer.
+INTERRUPTING_INTENTS = frozenset(
+    {
+        "help",
+        "check_wallet",
+        "wallet_history",
+        "privacy_export",
+        "privacy_delete",
+        "stop_nudges",
+        "ask_regulation",
+        "request_advisor",
+    }
+)
+INTERRUPT_CONFIDENCE = 0.9
 FALLBACK_FLOW = "fallback"
 CONSENT_FLOW = "consent"
 NLU_FALLBACK = "nlu_fallback"
@@ -243,6 +258,13 @@ class DialogueManager:
             if wanted in (_normalise(label), value):
                 return value
         if ask.free_text:
+            if self.interpreter is not None:
+                meant = await self.interpreter.understand(text)
+                if (
+                    meant.intent in INTERRUPTING_INTENTS
+                    and meant.confidence >= INTERRUPT_CONFIDENCE
+                ):
+                    return None  # a request, not an answer: route it like any other message
             return text
         if self.interpreter is not None:
             intent = (await self.interpreter.understand(text)).intent

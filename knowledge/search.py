@@ -231,11 +231,13 @@ class CourseIndex:
         return sorted(expansions.items())
 
     def query_words(self, text: str) -> list[tuple[str, str]]:
-        """(word, lemma) of each query word that carries a topic."""
+        """(word, lemma) of each query word that carries a topic (not a bare number)."""
         return [
             (w, lemma(w))
             for w in words(text)
-            if w not in self.vocabulary.generic and lemma(w) not in self.vocabulary.generic
+            if not w.isdigit()
+            and w not in self.vocabulary.generic
+            and lemma(w) not in self.vocabulary.generic
         ]
 
     def search(self, query: SearchQuery, *, offset: int = 0, limit: int = 10) -> SearchResult:

@@ -1,0 +1,254 @@
+"""Skill reflection and career exploration: the work (linked to ESCO), self-ratings on the skill
+groups that matter for it, what the worker is proud of and what costs energy, a summary compared
+with last time; related occupations, sectors that need people, and the help to get there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from actions._format import day
+from actions._registry import ActionContext, ActionResult, Say, action
+from core.models import Reflection
+from knowledge import find_location, find_regulation
+from knowledge._text import fold
+from knowledge.occupations import OccupationRef, occupation_index, skill_groups_for
+
+RATINGS = {"r1": 1, "r2": 2, "r3": 3, "r4": 4}
+STRONG = 3
+# Answers that mean "I don't know"; they are fine, and are not stored as an answer.
+_DONT_KNOW = ("weet ik niet", "weet niet", "geen idee", "geen flauw idee", "idk", "pas", "?")
+# Sectors that need people: the sectors of the SLIM Ontwikkelpaden subsidy, which exists for that
+# reason (knowledge/data/regulations.yml, slug slim-ontwikkelpaden).
+SHORTAGE_REGULATION = "slim-ontwikkelpaden"
+
+
+def dont_know(text: object) -> bool:
+    if not isinstance(text, str):
+        return False
+    folded = fold(text).strip(" .!")
+    return not folded or any(folded == d or folded.startswith(d) for d in _DONT_KNOW)
+
+
+def _work_slots(occupation: OccupationRef | None) -> dict[str, Any]:
+    if occupation is None:
+        return {"work_uri": None, "work_label": None, "work_isco": None}
+    return {
+        "work_uri": occupation.uri,
+        "work_label": occupation.label,
+        "work_isco": occupation.isco_code,
+    }
+
+
+async def _remember_work(ctx: ActionContext, occupation: OccupationRef) -> None:
+    if ctx.user.consent:
+        ctx.user.occupation_uri = occupation.uri
+        ctx.user.occupation_label = occupation.label
+
+
+@action("reflection_start")
+async def reflection_start(ctx: ActionContext) -> ActionResult:
+    """Start afresh; use the work we already know, if any."""
+    known = ctx.user.occupation_uri is not None
+    index = await occupation_index(ctx.session)
+    occupation = index.by_uri.get(ctx.user.occupation_uri or "")
+    return ActionResult(
+        slots={
+            "reflect_has_work": known and occupation is not None,
+            "reflect_ratings": {},
+            "reflect_index": 0,
+            **_work_slots(occupation),
+        }
+    )
+
+
+@action("work_from_answer")
+async def work_from_answer(ctx: ActionContext) -> ActionResult:
+    """Link what the worker says about their work to an ESCO occupation."""
+    text = ctx.slots.get("work_text")
+    if dont_know(text):
+        return ActionResult(slots=_work_slots(None), say=[Say("work_unknown_ok")])
+    index = await occupation_index(ctx.session)
+    occupation = index.find(str(text))
+    if occupation is None:
+        return ActionResult(slots=_work_slots(None), say=[Say("work_not_found")])
+    await _remember_work(ctx, occupation)
+    return ActionResult(
+        slots=_work_slots(occupation), say=[Say("work_found", {"label": occupation.label})]
+    )
+
+
+@action("reflection_groups")
+async def reflection_groups(ctx: ActionContext) -> ActionResult:
+    """The skill groups to rate for this work."""
+    groups = await skill_groups_for(ctx.session, ctx.slots.get("work_isco"))
+    return ActionResult(
+        slots={
+            "reflect_groups": [
+                {"uri": g.uri, "label": g.label, "examples": ", ".join(g.examples)} for g in groups
+            ],
+            "reflect_index": 0,
+            "reflect_ratings": {},
+        }
+    )
+
+
+@action("reflection_next_skill")
+async def reflection_next_skill(ctx: ActionContext) -> ActionResult:
+    groups = ctx.slots.get("reflect_groups") or []
+    index = int(ctx.slots.get("reflect_index") or 0)
+    if index >= len(groups):
+        return ActionResult(slots={"reflect_rating_done": True})
+    group = groups[index]
+    return ActionResult(
+        slots={
+            "reflect_rating_done": False,
+            "skill_label": group["label"],
+            "skill_examples": group["examples"],
+            "skill_number": index + 1,
+            "skill_total": len(groups),
+            "reflect_can_go_back": index > 0,
+        }
+    )
+
+
+@action("reflection_rate")
+async def reflection_rate(ctx: ActionContext) -> ActionResult:
+    """Keep the rating, skip kindly on "weet ik niet", or go back one."""
+    answer = ctx.slots.get("reflect_rating")
+    groups = ctx.slots.get("reflect_groups") or []
+    index = int(ctx.slots.get("reflect_index") or 0)
+    ratings = dict(ctx.slots.get("reflect_ratings") or {})
+    if answer == "back":
+        return ActionResult(slots={"reflect_index": max(0, index - 1)})
+    says: list[Say] = []
+    if answer in RATINGS and index < len(groups):
+        ratings[groups[index]["uri"]] = RATINGS[str(answer)]
+    else:
+        says.append(Say("reflect_skip_ok"))
+    return ActionResult(slots={"reflect_ratings": ratings, "reflect_index": index + 1}, say=says)
+
+
+def _lines(key: str, labels: list[str]) -> list[Say]:
+    return [Say(key, {"label": label}) for label in labels]
+
+
+@action("reflection_finish")
+async def reflection_finish(ctx: ActionContext) -> ActionResult:
+    """Save the reflection; sum up strengths and growth areas; compare with last time."""
+    slots = ctx.slots
+    groups = {g["uri"]: g["label"] for g in slots.get("reflect_groups") or []}
+    ratings: dict[str, int] = dict(slots.get("reflect_ratings") or {})
+    previous = await ctx.session.scalar(
+        select(Reflection)
+        .where(Reflection.user_id == ctx.user.id)
+        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+        .limit(1)
+    )
+    proud = None if dont_know(slots.get("reflect_proud")) else str(slots.get("reflect_proud"))
+    energy = None if dont_know(slots.get("reflect_energy")) else str(slots.get("reflect_energy"))
+    ctx.session.add(
+        Reflection(
+            user_id=ctx.user.id,
+            occupation_uri=slots.get("work_uri"),
+            occupation_label=slots.get("work_label"),
+            ratings=ratings,
+            proud=proud,
+            energy=energy,
+            created_at=ctx.now,
+        )
+    )
+    strengths = [groups[u] for u, r in ratings.items() if r >= STRONG and u in groups]
+    growth = [groups[u] for u, r in ratings.items() if r < STRONG and u in groups]
+    says = [Say("reflect_summary_intro")]
+    if strengths:
+        says.append(Say("reflect_strengths", {"lines": _lines("reflect_line", strengths)}))
+    if growth:
+        says.append(Say("reflect_growth", {"lines": _lines("reflect_line", growth)}))
+    if not ratings:
+        says.append(Say("reflect_no_ratings"))
+    if proud:
+        says.append(Say("reflect_proud_echo", {"proud": proud}))
+    if previous is not None:
+        up = [
+            groups[u] for u, r in ratings.items() if u in groups and r > previous.ratings.get(u, r)
+        ]
+        down = [
+            groups[u] for u, r in ratings.items() if u in groups and r < previous.ratings.get(u, r)
+        ]
+        values = {"date": day(previous.created_at.date())}
+        if up:
+            says.append(Say("reflect_grew", {**values, "lines": _lines("reflect_line", up)}))
+        if down:
+            says.append(Say("reflect_lower", {**values, "lines": _lines("reflect_line", down)}))
+        if not up and not down:
+            says.append(Say("reflect_same", values))
+    topic = growth[0] if growth else (strengths[0] if strengths else "")
+    return ActionResult(slots={"reflect_growth_topic": topic}, say=says)
+
+
+@action("careers_start")
+async def careers_start(ctx: ActionContext) -> ActionResult:
+    """The work to explore from: what the worker just named, or what we know."""
+    index = await occupation_index(ctx.session)
+    named = ctx.slots.get("careers_occupation")
+    occupation = index.find(str(named)) if isinstance(named, str) and named else None
+    if occupation is None and ctx.user.occupation_uri:
+        occupation = index.by_uri.get(ctx.user.occupation_uri)
+    if occupation is not None:
+        await _remember_work(ctx, occupation)
+    return ActionResult(
+        slots={"careers_has_work": occupation is not None, **_work_slots(occupation)}
+    )
+
+
+@action("careers_show")
+async def careers_show(ctx: ActionContext) -> ActionResult:
+    """Related occupations, sectors that need people, and how to get there."""
+    index = await occupation_index(ctx.session)
+    says: list[Say] = []
+    uri = ctx.slots.get("work_uri")
+    if isinstance(uri, str) and uri:
+        related = index.related(uri, limit=5)
+        if related:
+            lines = [Say("careers_related_line", {"label": o.label}) for o in related]
+            says.append(
+                Say("careers_related", {"label": ctx.slots.get("work_label"), "lines": lines})
+            )
+    shortage = await find_regulation(ctx.session, SHORTAGE_REGULATION)
+    if shortage is not None and shortage.is_open(ctx.now.date()):
+        says.append(
+            Say(
+                "careers_sectors",
+                {
+                    "regulation": shortage.title,
+                    "checked_on": day(shortage.checked_on),
+                    "source_name": shortage.source_name,
+                },
+            )
+        )
+    says.append(Say("careers_side_entry"))
+    return ActionResult(say=says)
+
+
+@action("profile_remember")
+async def profile_remember(ctx: ActionContext) -> ActionResult:
+    """Someone tells about themselves: keep the work and place (with consent) and say so."""
+    index = await occupation_index(ctx.session)
+    named = ctx.slots.get("careers_occupation") or ctx.slots.get("inform_text")
+    occupation = index.find(str(named)) if named else None
+    place_text = ctx.slots.get("inform_place")
+    location = await find_location(ctx.session, str(place_text)) if place_text else None
+    if occupation is None and location is None:
+        return ActionResult(say=[Say("inform_thanks")])
+    if not ctx.user.consent:
+        return ActionResult(say=[Say("inform_no_consent")])
+    says = []
+    if occupation is not None:
+        await _remember_work(ctx, occupation)
+        says.append(Say("inform_work", {"label": occupation.label}))
+    if location is not None:
+        ctx.user.region = location.name
+        says.append(Say("inform_place", {"place": location.name}))
+    return ActionResult(say=says)
