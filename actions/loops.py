@@ -199,18 +199,7 @@ async def loop_save(ctx: ActionContext) -> ActionResult:
     ctx.session.add(loop)
     await ctx.session.flush()
     first = loop.steps[0]
-    course_pk = slots.get("loop_course_pk")
-    book_options = (
-        [{"value": f"c{course_pk}", "label": str(slots.get("loop_course_title"))[:60]}]
-        if course_pk
-        else []
-    )
     return ActionResult(
-        slots={
-            "enroll_options": book_options,
-            "enroll_has_options": bool(book_options),
-            "enroll_choice": f"c{course_pk}" if course_pk else None,
-        },
         say=[
             Say(
                 "loop_saved",
@@ -218,6 +207,13 @@ async def loop_save(ctx: ActionContext) -> ActionResult:
             )
         ],
     )
+
+
+@action("loop_prepare_booking")
+async def loop_prepare_booking(ctx: ActionContext) -> ActionResult:
+    """Book the loop's course next (the booking flow then skips choosing)."""
+    course_pk = ctx.slots.get("loop_course_pk")
+    return ActionResult(slots={"enroll_preset": f"c{course_pk}" if course_pk else None})
 
 
 def _status_lines(loop: LearningLoop) -> list[Say]:

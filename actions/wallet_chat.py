@@ -137,7 +137,19 @@ def _option(number: int, record: CourseRecord) -> dict[str, str]:
 
 @action("enroll_candidates")
 async def enroll_candidates(ctx: ActionContext) -> ActionResult:
-    """Courses to book: those just shown in a search, or the best matches of what was asked."""
+    """Courses to book: one chosen before (a learning loop's course), those just shown in a
+    search, or the best matches of what was asked."""
+    preset = ctx.slots.get("enroll_preset")
+    if preset:
+        return ActionResult(
+            slots={
+                "enroll_preset": None,
+                "enroll_options": [],
+                "enroll_has_options": True,
+                "enroll_single": True,
+                "enroll_choice": preset,
+            }
+        )
     index = await course_index(ctx.session, ctx.now.date())
     by_key = {(c.provider_id, c.course_id): c for c in index.courses}
     shown = [
@@ -151,7 +163,13 @@ async def enroll_candidates(ctx: ActionContext) -> ActionResult:
         shown = [h.course for h in hits]
     first = int(ctx.slots.get("course_offset") or len(shown)) - len(shown) + 1 if shown else 1
     options = [_option(first + i, c) for i, c in enumerate(shown)]
-    return ActionResult(slots={"enroll_options": options, "enroll_has_options": bool(options)})
+    return ActionResult(
+        slots={
+            "enroll_options": options,
+            "enroll_has_options": bool(options),
+            "enroll_single": False,
+        }
+    )
 
 
 def _chosen(ctx: ActionContext, records: list[CourseRecord]) -> CourseRecord | None:

@@ -103,6 +103,7 @@ class MenuEntry(_Strict):
     label: str
     description: str
     order: int = 50
+    button: bool = True  # also a button under the menu (else only listed as a command)
 
 
 class Flow(_Strict):

@@ -436,6 +436,7 @@ class DialogueManager:
             tuple(
                 Button(self.responses.render(e.label, turn.state.slots), f"/{e.command}")
                 for e in entries
+                if e.button
             )
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from actions.teams import CreditOrder, create_team, credit_team
 from bot.telegram_channel import TelegramChannel
 from core.models import Channel, OrgKind, Team, User
 from tests.support import FakeTelegram
+from tests.support.fake_telegram import SentMessage
 from tests.support.processes import LeerloopProcess, clean_env, free_port
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +37,18 @@ async def test_start_consent_button_then_help(
     fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
 ) -> None:
     commands = [c["command"] for c in fake_telegram.commands]
-    assert commands == ["saldo", "cursussen", "regelingen", "advies", "team", "privacy", "help"]
+    assert commands == [
+        "reflectie",
+        "leerloop",
+        "loopbaan",
+        "saldo",
+        "cursussen",
+        "regelingen",
+        "advies",
+        "team",
+        "privacy",
+        "help",
+    ]
     assert all(c["description"] for c in fake_telegram.commands)
 
     fake_telegram.push_text(CHAT, "/start")
@@ -62,13 +75,12 @@ async def test_start_consent_button_then_help(
     messages = await fake_telegram.wait_for_messages(CHAT, 3)
     assert messages[2].text is not None and "/privacy" in messages[2].text
     assert [label for label, _ in messages[2].buttons] == [
+        "Reflectie",
+        "Leerloop",
+        "Ander werk",
         "Leerbudget",
         "Cursus zoeken",
         "Regelingen",
-        "Adviseur",
-        "Team",
-        "Privacy",
-        "Hulp",
     ]
 
 
@@ -136,6 +148,84 @@ async def test_join_a_team_by_deep_link_and_see_the_credit(
     balance = messages[4].text or ""
     assert "Je kunt nu € 300 uitgeven" in balance
     assert "€ 300 van Bakkerij Jansen vervalt op" in balance
+
+
+class _Chat:
+    """One user talking to the bot over the fake Bot API, a turn at a time."""
+
+    def __init__(self, fake: FakeTelegram, chat_id: int) -> None:
+        self.fake = fake
+        self.chat_id = chat_id
+        self.last_with_buttons: SentMessage | None = None
+
+    async def _turn(self, push: Callable[[], object]) -> str:
+        before = len(self.fake.messages_to(self.chat_id))
+        push()
+        await self.fake.wait_for_messages(self.chat_id, before + 1)
+        while True:  # the bot may send more than one message for one turn
+            count = len(self.fake.messages_to(self.chat_id))
+            await asyncio.sleep(0.25)
+            if len(self.fake.messages_to(self.chat_id)) == count:
+                break
+        new = self.fake.messages_to(self.chat_id)[before:]
+        with_buttons = [m for m in new if m.buttons]
+        if with_buttons:
+            self.last_with_buttons = with_buttons[-1]
+        return "\n".join(m.text or "" for m in new)
+
+    async def say(self, text: str) -> str:
+        return await self._turn(lambda: self.fake.push_text(self.chat_id, text))
+
+    async def press(self, label: str) -> str:
+        message = self.last_with_buttons
+        assert message is not None, "no buttons to press"
+        assert label in [b for b, _ in message.buttons], (label, message.buttons)
+        return await self._turn(lambda: self.fake.push_button(message, label))
+
+
+async def test_new_user_reflects_runs_a_loop_with_a_course_and_sees_the_achievement(
+    fake_telegram: FakeTelegram, telegram_bot: TelegramChannel
+) -> None:
+    """/start → reflection → learning loop with a course (booked) → steps → closing →
+    the achievement in the wallet, all over HTTP against the fake Bot API."""
+    chat = _Chat(fake_telegram, CHAT)
+    assert "Vind je dat goed?" in await chat.say("/start")
+    assert "Dank je!" in await chat.press("Ja, dat is goed")
+    assert "Wat voor werk doe je?" in await chat.say("/reflectie")
+    assert "Je werkt als kok." in await chat.say("kok")
+    for label in ("3 – goed", "4 – heel goed", "2 – een beetje", "3 – goed", "2 – een beetje"):
+        await chat.press(label)
+    assert "Waar ben je trots op" in await chat.press("1 – nog niet")
+    await chat.say("mijn eigen recepten")
+    summary = await chat.say("weet ik niet")
+    assert "Hier ben je sterk in:" in summary and "Hier kun je nog groeien:" in summary
+
+    assert "Wat wil je leren" in await chat.press("Leerdoel maken")
+    await chat.say("beter plannen met Excel")
+    await chat.say("minder overwerk")
+    assert "Hoe wil je het leren?" in await chat.press("Over 3 maanden")
+    assert chat.last_with_buttons is not None
+    course = next(b for b, _ in chat.last_with_buttons.buttons if b.startswith("Excel"))
+    assert "Hoe ga je het gebruiken" in await chat.press(course)
+    plan = await chat.say("het weekrooster maken")
+    assert "Je plan:" in plan and "1. Inschrijven voor Excel voor op het werk" in plan
+    assert "Wil je de cursus nu boeken" in await chat.press("Ja, bewaar het")
+    booked_prompt = await chat.press("Ja, boek maar")
+    # An empty wallet: the booking cannot be paid, which the bot says with what could help.
+    assert "Excel voor op het werk kost" in booked_prompt
+    assert "tekort" in booked_prompt
+    await chat.press("Klaar")
+
+    for _ in range(4):
+        assert "is afgevinkt" in await chat.say("/afvinken")
+    closing = await chat.say("/afvinken")
+    assert "Wat heb je geleerd?" in closing
+    await chat.say("formules en grafieken")
+    done = await chat.say("ik maak het rooster nu in Excel")
+    assert 'Je leerloop "beter plannen met Excel" is af!' in done
+    await chat.press("Klaar")
+    wallet = await chat.say("/saldo")
+    assert "🏅 Leerloop afgerond: beter plannen met Excel" in wallet
 
 
 async def test_privacy_export_and_delete(
