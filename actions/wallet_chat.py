@@ -341,7 +341,7 @@ async def team_overview_show(ctx: ActionContext) -> ActionResult:
     """For a manager: the team's totals, and the figures of members who share them."""
     managed = [t for m, t in await memberships(ctx.session, ctx.user) if m.role == TeamRole.MANAGER]
     if not managed:
-        return ActionResult(say=[Say("team_not_manager")])
+        return ActionResult(slots={"team_is_manager_now": False}, say=[Say("team_not_manager")])
     says: list[Say] = []
     for team in managed:
         s = await team_summary(ctx.session, team, ctx.now.date())
@@ -374,4 +374,4 @@ async def team_overview_show(ctx: ActionContext) -> ActionResult:
                 for f in s.shared
             ]
             says.append(Say("team_members_shared", {"lines": lines}))
-    return ActionResult(say=says)
+    return ActionResult(slots={"team_is_manager_now": True}, say=says)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
+from datetime import datetime
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -14,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot._services import Services
 from bot.http_api import create_api
+from bot.nudge_delivery import NudgeDelivery
 from bot.telegram_channel import TelegramChannel
 from core.settings import Settings
 
@@ -61,6 +63,7 @@ async def serve(settings: Settings) -> None:
             lifespan="off",
         )
     )
+    delivery: NudgeDelivery | None = None
     try:
         scheduler.start()
         if telegram is not None:
@@ -74,13 +77,27 @@ async def serve(settings: Settings) -> None:
                 raise StartupError(
                     f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}"
                 ) from exc
+            delivery = NudgeDelivery(services, telegram.app.bot)
+            await delivery.recover()
+            # The schedules are rows in the database; APScheduler is only the clock.
+            scheduler.add_job(
+                delivery.tick,
+                "interval",
+                seconds=settings.nudge_tick_seconds,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(settings.tz),
+                id="nudges",
+            )
         else:
             logger.info("no TELEGRAM_BOT_TOKEN: serving the HTTP API only")
         logger.info("leerloop: http on %s:%s", settings.http_host, settings.http_port)
         await server.serve()
     finally:
+        scheduler.shutdown(wait=False)
+        if delivery is not None:
+            await delivery.stop()  # sends in flight finish and are recorded
         if telegram is not None:
             await telegram.stop()
-        scheduler.shutdown(wait=False)
         await services.close()
         logger.info("leerloop: stopped")

@@ -18,7 +18,6 @@ from telegram import (
 )
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
@@ -27,6 +26,7 @@ from telegram.ext import (
 )
 
 from actions import mark_blocked
+from bot._rate_limit import PriorityRateLimiter
 from bot._services import Services
 from core.models import Channel
 from dialogues import IncomingMessage, Reply
@@ -56,7 +56,15 @@ class TelegramChannel:
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(
+                PriorityRateLimiter(
+                    max_per_second=settings.telegram_max_per_second,
+                    chat_interval=settings.telegram_chat_interval,
+                    group_per_minute=settings.telegram_group_per_minute,
+                )
+            )
+            # Room for many sends at once (nudges) next to the long poll.
+            .connection_pool_size(max(8, settings.nudge_concurrency + 4))
             .build()
         )
         self.app.add_handler(CallbackQueryHandler(self.on_button))

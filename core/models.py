@@ -66,6 +66,15 @@ class LoopStatus(StrEnum):
     STOPPED = "stopped"
 
 
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # the user blocked the bot (Telegram 403)
+    OPTED_OUT = "opted_out"  # the user stopped nudges
+
+
 class TeamRole(StrEnum):
     MEMBER = "member"
     MANAGER = "manager"
@@ -315,3 +324,71 @@ class LoopStep(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     loop: Mapped[LearningLoop] = relationship(back_populates="steps")
+
+
+class NudgePreference(Base):
+    """How often and when a worker wants a nudge; quiet hours; pause; stop."""
+
+    __tablename__ = "nudge_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    every_days: Mapped[int] = mapped_column(Integer, default=7)  # 7 = weekly, 14, 1 = daily
+    weekday: Mapped[int] = mapped_column(Integer, default=0)  # 0 = Monday
+    at_minute: Mapped[int] = mapped_column(Integer, default=9 * 60)  # minutes after midnight
+    quiet_start: Mapped[int] = mapped_column(Integer, default=21 * 60)
+    quiet_end: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    paused_until: Mapped[date | None] = mapped_column(Date, default=None)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_planned_on: Mapped[date | None] = mapped_column(Date, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Reminder(Base):
+    """A one-off reminder the worker asked for ("herinner me vrijdag om 9 uur aan ...")."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    about: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Campaign(Base):
+    """A message from an employer to a team, now or at `send_at`."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    queued: Mapped[bool] = mapped_column(Boolean, default=False)  # outbox rows made
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One message to one person, to be sent once. `dedupe_key` is unique: a campaign has one
+    row per recipient, a personal nudge one per user per period, a reminder one."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "nudge", "reminder" or "campaign"
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), default=None, index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[OutboxStatus] = mapped_column(
+        _str_enum(OutboxStatus), default=OutboxStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Amsterdam", alias="LEERLOOP_TIMEZONE")
     export_dir: str = Field(default="./var/exports", alias="LEERLOOP_EXPORT_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Telegram's flood limits (0 = no limit, e.g. against a local test server).
+    telegram_max_per_second: int = Field(default=30, ge=0, alias="TELEGRAM_MAX_PER_SECOND")
+    telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
+    telegram_group_per_minute: int = Field(default=20, ge=0, alias="TELEGRAM_GROUP_PER_MINUTE")
+    # The nudge engine: how often it looks for due messages, and how many it sends at once.
+    nudge_tick_seconds: float = Field(default=5.0, gt=0, alias="NUDGE_TICK_SECONDS")
+    nudge_batch: int = Field(default=500, ge=1, alias="NUDGE_BATCH")
+    nudge_concurrency: int = Field(default=50, ge=1, alias="NUDGE_CONCURRENCY")
     # Example courses (clearly marked) on first start; set false for a production catalogue.
     seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
 

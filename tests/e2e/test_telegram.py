@@ -45,6 +45,8 @@ async def test_start_consent_button_then_help(
         "cursussen",
         "regelingen",
         "advies",
+        "herinneringen",
+        "stop",
         "team",
         "privacy",
         "help",

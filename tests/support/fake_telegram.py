@@ -38,6 +38,7 @@ class SentMessage:
     buttons: list[tuple[str, str]] = field(default_factory=list)
     document: tuple[str, bytes] | None = None
     method: str = "sendMessage"
+    at: float = field(default_factory=time.monotonic)
 
 
 class FakeTelegram:
@@ -56,6 +57,11 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._new_update = asyncio.Event()
         self._failures: dict[str, deque[tuple[int, int | None]]] = defaultdict(deque)
+        self.blocked_chats: set[int] = set()
+        # Like Telegram's flood control: more than this many messages in one second -> 429.
+        self.max_per_second: int | None = None
+        self.too_many: int = 0
+        self._recent: deque[float] = deque()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -89,6 +95,10 @@ class FakeTelegram:
         """Answer the next `times` calls of `method` with an error (429 or 403)."""
         for _ in range(times):
             self._failures[method].append((status, retry_after))
+
+    def block_chat(self, chat_id: int) -> None:
+        """This user blocked the bot: messages to them get 403."""
+        self.blocked_chats.add(chat_id)
 
     def push_text(self, chat_id: int, text: str, *, first_name: str = "Anna") -> dict[str, Any]:
         """Queue a text message from a user, as getUpdates will deliver it."""
@@ -213,6 +223,10 @@ class FakeTelegram:
                 },
                 status=status,
             )
+        if method.lower() == "sendmessage":
+            refused = self._refuse(int(params["chat_id"]))
+            if refused is not None:
+                return refused
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return web.json_response(
@@ -256,6 +270,34 @@ class FakeTelegram:
         if not isinstance(markup, dict):
             return []
         return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+    def _refuse(self, chat_id: int) -> web.Response | None:
+        if chat_id in self.blocked_chats:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                status=403,
+            )
+        if self.max_per_second is not None:
+            now = time.monotonic()
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.max_per_second:
+                self.too_many += 1
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status=429,
+                )
+            self._recent.append(now)
+        return None
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])

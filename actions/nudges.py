@@ -1,0 +1,450 @@
+"""Nudges on the database: preferences, one-off reminders, team campaigns, and the outbox that
+the delivery engine (`bot/nudge_delivery.py`) sends from.
+
+Every message to send is first an outbox row with a unique `dedupe_key` (one per recipient per
+campaign, one per user per nudge day, one per reminder), so planning twice, or after a restart,
+never makes a second message. Quiet hours move a row's `due_at` to the end of the quiet time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions.wallet import summary
+from core.models import (
+    Booking,
+    BookingStatus,
+    Campaign,
+    LearningLoop,
+    LoopStatus,
+    NudgePreference,
+    OutboxMessage,
+    OutboxStatus,
+    Reminder,
+    Team,
+    TeamMember,
+    TeamRole,
+    User,
+)
+from knowledge.models import CourseOffering, Regulation
+
+logger = logging.getLogger(__name__)
+
+NUDGE_EXPIRY_DAYS = 30
+NUDGE_COURSE_DAYS = 14
+NUDGE_REGULATION_DAYS = 30
+DAY_MINUTES = 24 * 60
+
+
+# ------------------------------------------------------------------ time
+
+
+def local_now(now: datetime, zone: str) -> datetime:
+    return now.astimezone(ZoneInfo(zone))
+
+
+def in_quiet_hours(minute: int, start: int, end: int) -> bool:
+    """Is `minute` (after local midnight) inside quiet hours that may wrap midnight?"""
+    if start == end:
+        return False
+    if start < end:
+        return start <= minute < end
+    return minute >= start or minute < end
+
+
+def out_of_quiet_hours(due: datetime, pref: NudgePreference | None, zone: str) -> datetime:
+    """The first moment at or after `due` that is not in the user's quiet hours (UTC)."""
+    start = pref.quiet_start if pref else 21 * 60
+    end = pref.quiet_end if pref else 8 * 60
+    local = due.astimezone(ZoneInfo(zone))
+    minute = local.hour * 60 + local.minute
+    if not in_quiet_hours(minute, start, end):
+        return due
+    day = local.date() if minute < end else local.date() + timedelta(days=1)
+    wake = datetime.combine(day, time(end // 60, end % 60), tzinfo=ZoneInfo(zone))
+    return wake.astimezone(due.tzinfo)
+
+
+# ------------------------------------------------------------------ preferences
+
+
+async def preference(session: AsyncSession, user: User) -> NudgePreference | None:
+    return await session.get(NudgePreference, user.id)
+
+
+async def ensure_preference(session: AsyncSession, user: User) -> NudgePreference:
+    pref = await session.get(NudgePreference, user.id)
+    if pref is None:
+        pref = NudgePreference(
+            user_id=user.id,
+            every_days=7,
+            weekday=0,
+            at_minute=9 * 60,
+            quiet_start=21 * 60,
+            quiet_end=8 * 60,
+            stopped=False,
+        )
+        session.add(pref)
+        await session.flush()
+    return pref
+
+
+async def stop_all(session: AsyncSession, user: User) -> None:
+    """One tap: no more personal nudges or team messages; queued ones are not sent."""
+    pref = await ensure_preference(session, user)
+    pref.stopped = True
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.OPTED_OUT)
+    )
+
+
+async def add_reminder(session: AsyncSession, user: User, about: str, due_at: datetime) -> Reminder:
+    reminder = Reminder(user_id=user.id, about=about[:300], due_at=due_at)
+    session.add(reminder)
+    await session.flush()
+    return reminder
+
+
+# ------------------------------------------------------------------ content
+
+
+def _payload(key: str, values: dict[str, Any], **parts: dict[str, Any]) -> dict[str, Any]:
+    return {"key": key, "values": values, "parts": parts}
+
+
+async def personal_content(session: AsyncSession, user: User, today: date) -> dict[str, Any]:
+    """The most useful thing to say: money that expires soon, the next step of the loop, a
+    course that starts soon, a regulation that closes soon, or a light invitation."""
+    wallet = await summary(session, user, today)
+    expiring = [e for e in wallet.expiring if e.expires_on <= today + timedelta(NUDGE_EXPIRY_DAYS)]
+    if expiring:
+        e = expiring[0]
+        return _payload(
+            "nudge_expiring",
+            {"amount_cents": e.cents, "date": e.expires_on.isoformat(), "funder": e.funder},
+        )
+    loop = await session.scalar(
+        select(LearningLoop)
+        .where(LearningLoop.user_id == user.id, LearningLoop.status == LoopStatus.ACTIVE)
+        .order_by(LearningLoop.id.desc())
+        .limit(1)
+    )
+    if loop is not None:
+        step = next((s for s in loop.steps if s.done_at is None), None)
+        if step is not None:
+            return _payload(
+                "nudge_loop_step",
+                {"date": step.due_on.isoformat(), "step_id": step.id},
+                step={"key": step.key, "values": step.values},
+            )
+    for booking in wallet.bookings:
+        if booking.status != BookingStatus.RESERVED or booking.course_pk is None:
+            continue
+        starts = await _course_start(session, booking, today)
+        if starts is not None and starts <= today + timedelta(NUDGE_COURSE_DAYS):
+            return _payload(
+                "nudge_course_start", {"title": booking.title, "date": starts.isoformat()}
+            )
+    closing = await session.scalar(
+        select(Regulation)
+        .where(
+            Regulation.country == "NL",
+            Regulation.valid_until >= today,
+            Regulation.valid_until <= today + timedelta(NUDGE_REGULATION_DAYS),
+        )
+        .order_by(Regulation.valid_until)
+        .limit(1)
+    )
+    if closing is not None and closing.valid_until is not None:
+        return _payload(
+            "nudge_regulation_deadline",
+            {"title": closing.title, "date": closing.valid_until.isoformat()},
+        )
+    return _payload("nudge_generic", {})
+
+
+async def _course_start(session: AsyncSession, booking: Booking, today: date) -> date | None:
+    starts: date | None = await session.scalar(
+        select(func.min(CourseOffering.starts_on)).where(
+            CourseOffering.course_pk == booking.course_pk, CourseOffering.starts_on >= today
+        )
+    )
+    return starts
+
+
+# ------------------------------------------------------------------ planning
+
+
+def _due_today(pref: NudgePreference, local: datetime) -> bool:
+    if pref.stopped:
+        return False
+    today = local.date()
+    if pref.paused_until is not None and today <= pref.paused_until:
+        return False
+    if local.hour * 60 + local.minute < pref.at_minute:
+        return False
+    if pref.last_planned_on is not None and (today - pref.last_planned_on).days < pref.every_days:
+        return False
+    return pref.every_days == 1 or local.weekday() == pref.weekday
+
+
+async def _queue(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    status: OutboxStatus = OutboxStatus.QUEUED,
+    campaign_id: int | None = None,
+) -> bool:
+    """Insert one outbox row unless its dedupe key exists; True when inserted."""
+    exists = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
+    if exists is not None:
+        return False
+    session.add(
+        OutboxMessage(
+            user_id=user_id,
+            dedupe_key=key,
+            kind=kind,
+            payload=payload,
+            due_at=due_at,
+            status=status,
+            campaign_id=campaign_id,
+            attempts=0,
+        )
+    )
+    return True
+
+
+async def plan_personal(session: AsyncSession, now: datetime, zone: str) -> int:
+    """Queue today's nudge for everyone whose day and time have come."""
+    local = local_now(now, zone)
+    rows = await session.execute(
+        select(NudgePreference, User)
+        .join(User, User.id == NudgePreference.user_id)
+        .where(NudgePreference.stopped.is_(False), User.consent.is_(True))
+    )
+    planned = 0
+    for pref, user in rows.all():
+        if not _due_today(pref, local):
+            continue
+        pref.last_planned_on = local.date()
+        if user.blocked:
+            continue
+        payload = await personal_content(session, user, local.date())
+        key = f"nudge:{user.id}:{local.date().isoformat()}"
+        due = out_of_quiet_hours(now, pref, zone)
+        planned += await _queue(
+            session, user_id=user.id, key=key, kind="nudge", payload=payload, due_at=due
+        )
+    return planned
+
+
+async def plan_reminders(session: AsyncSession, now: datetime) -> int:
+    """Move reminders whose time has come into the outbox (the user chose the time: no quiet
+    hours for these)."""
+    due = list((await session.scalars(select(Reminder).where(Reminder.due_at <= now))).all())
+    for reminder in due:
+        await _queue(
+            session,
+            user_id=reminder.user_id,
+            key=f"reminder:{reminder.id}",
+            kind="reminder",
+            payload=_payload("nudge_reminder", {"about": reminder.about}),
+            due_at=reminder.due_at,
+        )
+        await session.delete(reminder)
+    return len(due)
+
+
+async def create_campaign(
+    session: AsyncSession, team: Team, text: str, send_at: datetime
+) -> Campaign:
+    campaign = Campaign(team_id=team.id, text=text, send_at=send_at, queued=False)
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def queue_campaigns(session: AsyncSession, now: datetime, zone: str) -> int:
+    """Make one outbox row per member for every campaign whose time has come: queued (after
+    quiet hours), or marked opted out / blocked so the counts show them."""
+    campaigns = list(
+        (
+            await session.scalars(
+                select(Campaign).where(Campaign.queued.is_(False), Campaign.send_at <= now)
+            )
+        ).all()
+    )
+    made = 0
+    for campaign in campaigns:
+        team = await session.get(Team, campaign.team_id)
+        assert team is not None
+        members = (
+            await session.execute(
+                select(User, NudgePreference)
+                .join(TeamMember, TeamMember.user_id == User.id)
+                .outerjoin(NudgePreference, NudgePreference.user_id == User.id)
+                .where(TeamMember.team_id == campaign.team_id, TeamMember.role == TeamRole.MEMBER)
+                .order_by(User.id)
+            )
+        ).all()
+        existing = set(
+            (
+                await session.scalars(
+                    select(OutboxMessage.user_id).where(OutboxMessage.campaign_id == campaign.id)
+                )
+            ).all()
+        )
+        rows = []
+        for user, pref in members:
+            if user.id in existing:
+                continue
+            if pref is not None and pref.stopped:
+                status = OutboxStatus.OPTED_OUT
+            elif user.blocked:
+                status = OutboxStatus.BLOCKED
+            else:
+                status = OutboxStatus.QUEUED
+            rows.append(
+                {
+                    "user_id": user.id,
+                    "dedupe_key": f"campaign:{campaign.id}:{user.id}",
+                    "kind": "campaign",
+                    "campaign_id": campaign.id,
+                    "payload": _payload(
+                        "nudge_campaign", {"team": team.name, "text": campaign.text}
+                    ),
+                    "due_at": out_of_quiet_hours(campaign.send_at, pref, zone),
+                    "status": status,
+                    "attempts": 0,
+                }
+            )
+        if rows:
+            await session.execute(insert(OutboxMessage), rows)
+        campaign.queued = True
+        made += len(rows)
+    return made
+
+
+# ------------------------------------------------------------------ delivery
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    user_id: int
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def requeue_interrupted(session: AsyncSession) -> int:
+    """Rows left "sending" by a process that died: send them again (at least once)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.QUEUED)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Outgoing]:
+    """Take up to `limit` due rows and mark them "sending" (commit before sending)."""
+    stmt = (
+        select(OutboxMessage, User.external_id)
+        .join(User, User.id == OutboxMessage.user_id)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=OutboxMessage, skip_locked=True)
+    rows = (await session.execute(stmt)).all()
+    claimed = []
+    for message, chat_id in rows:
+        message.status = OutboxStatus.SENDING
+        message.attempts += 1
+        claimed.append(
+            Outgoing(
+                message.id,
+                message.user_id,
+                chat_id,
+                message.kind,
+                message.payload,
+                message.attempts,
+            )
+        )
+    return claimed
+
+
+async def mark_sent(session: AsyncSession, outbox_id: int, now: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
+    )
+
+
+async def mark_retry(session: AsyncSession, outbox_id: int, due_at: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status=OutboxStatus.QUEUED, due_at=due_at, last_error=error[:200])
+    )
+
+
+async def mark_final(
+    session: AsyncSession, outbox_id: int, status: OutboxStatus, error: str
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status=status, last_error=error[:200])
+    )
+
+
+async def block_user(session: AsyncSession, user_id: int) -> None:
+    """A 403: the user blocked the bot. Mark them, and skip what is still queued for them."""
+    await session.execute(update(User).where(User.id == user_id).values(blocked=True))
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.BLOCKED)
+    )
+
+
+async def campaign_counts(session: AsyncSession, campaign_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.campaign_id == campaign_id)
+        .group_by(OutboxMessage.status)
+    )
+    counts: Counter[str] = Counter()
+    for status, count in rows.all():
+        counts[status.value if hasattr(status, "value") else str(status)] += int(count)
+    return {
+        "total": sum(counts.values()),
+        "queued": counts["queued"] + counts["sending"],
+        "sent": counts["sent"],
+        "failed": counts["failed"] + counts["blocked"],
+        "blocked": counts["blocked"],
+        "opted_out": counts["opted_out"],
+    }
+
+
+async def forget_reminders(session: AsyncSession, user: User) -> None:
+    await session.execute(delete(Reminder).where(Reminder.user_id == user.id))

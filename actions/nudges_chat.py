@@ -1,0 +1,251 @@
+"""What the nudge flows call: settings (day, time, how often, quiet hours, pause, stop), one-off
+reminders from free text, the buttons under a nudge, and team messages from a manager."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from actions._format import day
+from actions._registry import ActionContext, ActionResult, Say, action
+from actions.nudges import (
+    add_reminder,
+    create_campaign,
+    ensure_preference,
+    preference,
+    stop_all,
+)
+from actions.teams import memberships
+from core.models import LoopStep, OutboxMessage, Team, TeamMember, TeamRole
+
+WEEKDAYS = ("d0", "d1", "d2", "d3", "d4", "d5", "d6")
+_WEEKDAY_WORDS = {
+    "maandag": 0,
+    "dinsdag": 1,
+    "woensdag": 2,
+    "donderdag": 3,
+    "vrijdag": 4,
+    "zaterdag": 5,
+    "zondag": 6,
+}
+TIMES = {
+    "t0800": 8 * 60,
+    "t0900": 9 * 60,
+    "t1230": 12 * 60 + 30,
+    "t1700": 17 * 60,
+    "t1930": 19 * 60 + 30,
+}
+EVERY = {"weekly": 7, "fortnightly": 14, "daily": 1}
+QUIET = {"q2108": (21 * 60, 8 * 60), "q2207": (22 * 60, 7 * 60), "q2009": (20 * 60, 9 * 60)}
+PAUSE = {"p1w": 7, "p2w": 14, "p1m": 30}
+_ABOUT_RE = re.compile(r"\baan\s+(?P<about>.+?)[.!?]*$", re.IGNORECASE)
+DEFAULT_REMINDER_MINUTE = 9 * 60
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _weekday_key(weekday: int) -> str:
+    return f"weekday_{weekday}"
+
+
+async def _settings_says(ctx: ActionContext) -> list[Say]:
+    pref = await preference(ctx.session, ctx.user)
+    if pref is None:
+        return [Say("nudges_none_yet")]
+    if pref.stopped:
+        return [Say("nudges_are_stopped")]
+    every = {7: "nudges_every_week", 14: "nudges_every_fortnight", 1: "nudges_every_day"}
+    says = [
+        Say(
+            "nudges_settings",
+            {
+                "every": Say(every.get(pref.every_days, "nudges_every_week")),
+                "weekday": Say(_weekday_key(pref.weekday)),
+                "time": _clock(pref.at_minute),
+                "quiet_start": _clock(pref.quiet_start),
+                "quiet_end": _clock(pref.quiet_end),
+            },
+        )
+    ]
+    if pref.paused_until is not None and pref.paused_until >= ctx.now.date():
+        says.append(Say("nudges_paused_until", {"date": day(pref.paused_until)}))
+    return says
+
+
+@action("nudges_show")
+async def nudges_show(ctx: ActionContext) -> ActionResult:
+    pref = await preference(ctx.session, ctx.user)
+    return ActionResult(
+        slots={"nudges_on": pref is not None and not pref.stopped},
+        say=await _settings_says(ctx),
+    )
+
+
+def _local_due(ctx: ActionContext, on: date, minute: int) -> datetime:
+    zone = ZoneInfo(ctx.settings.timezone)
+    return datetime.combine(on, time(minute // 60, minute % 60), tzinfo=zone)
+
+
+@action("reminder_from_text")
+async def reminder_from_text(ctx: ActionContext) -> ActionResult:
+    """ "herinner me vrijdag om 9 uur aan mijn examen" -> a one-off reminder;
+    "elke maandag om half negen" -> the weekly nudge on that day and time."""
+    slots = ctx.slots
+    text = str(slots.get("reminder_text") or "")
+    on = slots.get("reminder_date")
+    at = slots.get("reminder_time")
+    frequency = str(slots.get("reminder_frequency") or "")
+    minute = None
+    if isinstance(at, str) and re.fullmatch(r"\d{2}:\d{2}", at):
+        minute = int(at[:2]) * 60 + int(at[3:])
+    if frequency:
+        pref = await ensure_preference(ctx.session, ctx.user)
+        pref.stopped = False
+        pref.every_days = 1 if "day" in frequency else 14 if "2 week" in frequency else 7
+        for word, number in _WEEKDAY_WORDS.items():
+            if word in frequency:
+                pref.weekday = number
+        if minute is not None:
+            pref.at_minute = minute
+        return ActionResult(slots={"reminder_done": True}, say=await _settings_says(ctx))
+    if on is None and minute is None:
+        return ActionResult(slots={"reminder_done": False})
+    local_now = ctx.now.astimezone(ZoneInfo(ctx.settings.timezone))
+    minute = DEFAULT_REMINDER_MINUTE if minute is None else minute
+    if isinstance(on, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", on):
+        target = date.fromisoformat(on)
+    else:
+        target = local_now.date()
+        if local_now.hour * 60 + local_now.minute >= minute:
+            target += timedelta(days=1)
+    due = _local_due(ctx, target, minute)
+    if due <= local_now:
+        return ActionResult(slots={"reminder_done": True}, say=[Say("reminder_in_past")])
+    found = _ABOUT_RE.search(text)
+    about = found["about"].strip() if found else ""
+    await add_reminder(ctx.session, ctx.user, about or "je leerdoel", due)
+    key = "reminder_set_about" if about else "reminder_set"
+    return ActionResult(
+        slots={"reminder_done": True},
+        say=[Say(key, {"date": day(target), "time": _clock(minute), "about": about})],
+    )
+
+
+@action("nudges_apply_choice")
+async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
+    """Store what the user picked in the settings menu."""
+    slots = ctx.slots
+    pref = await ensure_preference(ctx.session, ctx.user)
+    for slot, table, field in (
+        ("nudge_weekday", {k: i for i, k in enumerate(WEEKDAYS)}, "weekday"),
+        ("nudge_time", TIMES, "at_minute"),
+        ("nudge_every", EVERY, "every_days"),
+    ):
+        value = slots.pop(slot, None)
+        if value in table:
+            setattr(pref, field, table[str(value)])
+            pref.stopped = False
+    quiet = slots.pop("nudge_quiet", None)
+    if quiet in QUIET:
+        pref.quiet_start, pref.quiet_end = QUIET[str(quiet)]
+    pause = slots.pop("nudge_pause", None)
+    if pause in PAUSE:
+        pref.paused_until = ctx.now.date() + timedelta(days=PAUSE[str(pause)])
+    return ActionResult(say=[Say("nudges_saved"), *await _settings_says(ctx)])
+
+
+@action("nudges_default_on")
+async def nudges_default_on(ctx: ActionContext) -> ActionResult:
+    """The onboarding default: once a week, Monday morning."""
+    pref = await ensure_preference(ctx.session, ctx.user)
+    pref.stopped = False
+    return ActionResult(say=[Say("nudges_on_default")])
+
+
+@action("nudges_stop")
+async def nudges_stop(ctx: ActionContext) -> ActionResult:
+    await stop_all(ctx.session, ctx.user)
+    return ActionResult(say=[Say("nudges_stopped")])
+
+
+@action("nudges_restart")
+async def nudges_restart(ctx: ActionContext) -> ActionResult:
+    pref = await ensure_preference(ctx.session, ctx.user)
+    pref.stopped = False
+    pref.paused_until = None
+    return ActionResult(say=[Say("nudges_restarted"), *await _settings_says(ctx)])
+
+
+@action("nudge_answer")
+async def nudge_answer(ctx: ActionContext) -> ActionResult:
+    """A button under a nudge: done (ticks the loop step it was about), later (tomorrow), stop."""
+    parts = str(ctx.slots.get("command_args") or "").split()
+    verb = parts[0] if parts else ""
+    message = None
+    if len(parts) > 1 and parts[1].isdigit():
+        message = await ctx.session.get(OutboxMessage, int(parts[1]))
+        if message is not None and message.user_id != ctx.user.id:
+            message = None
+    if verb == "stop":
+        await stop_all(ctx.session, ctx.user)
+        return ActionResult(say=[Say("nudges_stopped")])
+    if verb == "later":
+        about = ""
+        if message is not None:
+            about = str(message.payload.get("values", {}).get("about") or "")
+        due = ctx.now + timedelta(days=1)
+        await add_reminder(ctx.session, ctx.user, about or "je leerdoel", due)
+        return ActionResult(say=[Say("nudge_later")])
+    if verb == "done":
+        step_id = (message.payload.get("values", {}) if message else {}).get("step_id")
+        if step_id:
+            step = await ctx.session.get(LoopStep, int(step_id))
+            if step is not None and step.user_id == ctx.user.id and step.done_at is None:
+                step.done_at = ctx.now
+        return ActionResult(say=[Say("nudge_done")])
+    return ActionResult(say=[Say("stale_button")])
+
+
+# ------------------------------------------------------------------ team messages
+
+
+async def _managed_teams(ctx: ActionContext) -> list[Team]:
+    return [t for m, t in await memberships(ctx.session, ctx.user) if m.role == TeamRole.MANAGER]
+
+
+@action("team_message_check")
+async def team_message_check(ctx: ActionContext) -> ActionResult:
+    teams = await _managed_teams(ctx)
+    if not teams:
+        return ActionResult(slots={"can_message_team": False}, say=[Say("team_not_manager")])
+    team = teams[0]
+    members = await ctx.session.scalar(
+        select(func.count())
+        .select_from(TeamMember)
+        .where(TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER)
+    )
+    return ActionResult(
+        slots={
+            "can_message_team": True,
+            "message_team_id": team.id,
+            "message_team_name": team.name,
+            "message_team_size": int(members or 0),
+        }
+    )
+
+
+@action("team_message_send")
+async def team_message_send(ctx: ActionContext) -> ActionResult:
+    team = await ctx.session.get(Team, int(ctx.slots.get("message_team_id") or 0))
+    text = str(ctx.slots.get("team_message_text") or "").strip()
+    if team is None or not text:
+        return ActionResult(say=[Say("team_gone")])
+    await create_campaign(ctx.session, team, text[:1000], ctx.now)
+    values: dict[str, Any] = {"count": ctx.slots.get("message_team_size") or 0}
+    return ActionResult(say=[Say("team_message_queued", values)])
