@@ -193,6 +193,8 @@ def _due_today(pref: NudgePreference, local: datetime) -> bool:
         return False
     if local.hour * 60 + local.minute < pref.at_minute:
         return False
+    if pref.every_days <= 0:  # no personal nudges, only team messages
+        return False
     if pref.last_planned_on is not None and (today - pref.last_planned_on).days < pref.every_days:
         return False
     return pref.every_days == 1 or local.weekday() == pref.weekday
@@ -276,6 +278,15 @@ async def create_campaign(
     session.add(campaign)
     await session.flush()
     return campaign
+
+
+async def member_count(session: AsyncSession, team_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(TeamMember)
+        .where(TeamMember.team_id == team_id, TeamMember.role == TeamRole.MEMBER)
+    )
+    return int(count or 0)
 
 
 async def queue_campaigns(session: AsyncSession, now: datetime, zone: str) -> int:

@@ -60,6 +60,8 @@ async def _settings_says(ctx: ActionContext) -> list[Say]:
         return [Say("nudges_none_yet")]
     if pref.stopped:
         return [Say("nudges_are_stopped")]
+    if pref.every_days <= 0:
+        return [Say("nudges_personal_off")]
     every = {7: "nudges_every_week", 14: "nudges_every_fortnight", 1: "nudges_every_day"}
     says = [
         Say(
@@ -82,7 +84,7 @@ async def _settings_says(ctx: ActionContext) -> list[Say]:
 async def nudges_show(ctx: ActionContext) -> ActionResult:
     pref = await preference(ctx.session, ctx.user)
     return ActionResult(
-        slots={"nudges_on": pref is not None and not pref.stopped},
+        slots={"nudges_on": pref is not None and not pref.stopped and pref.every_days > 0},
         say=await _settings_says(ctx),
     )
 
@@ -151,6 +153,8 @@ async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
         if value in table:
             setattr(pref, field, table[str(value)])
             pref.stopped = False
+            if pref.every_days <= 0:  # choosing a day or time means: yes, nudge me
+                pref.every_days = 7
     quiet = slots.pop("nudge_quiet", None)
     if quiet in QUIET:
         pref.quiet_start, pref.quiet_end = QUIET[str(quiet)]
@@ -158,6 +162,23 @@ async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
     if pause in PAUSE:
         pref.paused_until = ctx.now.date() + timedelta(days=PAUSE[str(pause)])
     return ActionResult(say=[Say("nudges_saved"), *await _settings_says(ctx)])
+
+
+@action("nudges_known")
+async def nudges_known(ctx: ActionContext) -> ActionResult:
+    """Has the user already chosen about nudges? Then the onboarding does not ask again."""
+    return ActionResult(
+        slots={"nudges_chosen": await preference(ctx.session, ctx.user) is not None}
+    )
+
+
+@action("nudges_decline")
+async def nudges_decline(ctx: ActionContext) -> ActionResult:
+    """No personal nudges (remembered, so we do not ask again); team messages still come
+    unless the user stops them too."""
+    pref = await ensure_preference(ctx.session, ctx.user)
+    pref.every_days = 0
+    return ActionResult()
 
 
 @action("nudges_default_on")
@@ -179,6 +200,8 @@ async def nudges_restart(ctx: ActionContext) -> ActionResult:
     pref = await ensure_preference(ctx.session, ctx.user)
     pref.stopped = False
     pref.paused_until = None
+    if pref.every_days <= 0:
+        pref.every_days = 7
     return ActionResult(say=[Say("nudges_restarted"), *await _settings_says(ctx)])
 
 

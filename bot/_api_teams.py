@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from actions.nudges import campaign_counts, create_campaign, member_count
 from actions.teams import (
     CreditOrder,
     DuplicateRequest,
@@ -21,9 +22,36 @@ from actions.teams import (
 )
 from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
 from core.db import utcnow
-from core.models import FundSource, Organisation, OrgKind, Team
+from core.models import Campaign, FundSource, Organisation, OrgKind, Team
 
 Employer = Annotated[Organisation, Depends(require_kind(OrgKind.EMPLOYER))]
+
+
+class NudgeIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    text: str = Field(min_length=1, max_length=1000)
+    send_at: datetime | None = Field(
+        default=None, description="when to send (with time zone); empty: now"
+    )
+
+
+class CampaignOut(BaseModel):
+    campaign_id: int
+    team_id: int
+    send_at: datetime
+
+
+class CampaignCounts(BaseModel):
+    campaign_id: int
+    team_id: int
+    send_at: datetime
+    total: int
+    queued: int
+    sent: int
+    failed: int
+    blocked: int
+    opted_out: int
 
 
 class TeamIn(BaseModel):
@@ -172,6 +200,47 @@ def teams_router() -> APIRouter:
             spent_cents=s.spent_cents,
             expiring_60_days_cents=s.expiring_60_days_cents,
             shared_members=[MemberOut(**vars(f)) for f in s.shared],
+        )
+
+    @router.post(
+        "/teams/{team_id}/nudges",
+        response_model=CampaignOut,
+        status_code=201,
+        tags=["nudges"],
+        responses=errors,
+    )
+    async def send_nudge(
+        session: SessionDep, employer: Employer, team_id: int, body: NudgeIn
+    ) -> CampaignOut:
+        """A message to every member, now or at `send_at`. Members who stopped messages do not
+        get it; nobody gets it in their quiet hours (it waits until they end)."""
+        team = await _own_team(session, employer, team_id)
+        now = utcnow()
+        if body.send_at is not None and body.send_at.tzinfo is None:
+            raise HTTPException(
+                422, detail=[{"field": "send_at", "reason": "give a time zone, e.g. +01:00"}]
+            )
+        send_at = max(body.send_at or now, now)
+        campaign = await create_campaign(session, team, body.text, send_at)
+        return CampaignOut(campaign_id=campaign.id, team_id=team.id, send_at=campaign.send_at)
+
+    @router.get(
+        "/nudges/{campaign_id}", response_model=CampaignCounts, tags=["nudges"], responses=errors
+    )
+    async def nudge_counts(
+        session: SessionDep, employer: Employer, campaign_id: int
+    ) -> CampaignCounts:
+        """How far a team message is: queued, sent, failed (incl. blocked), opted out."""
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise HTTPException(404, f"no campaign {campaign_id}")
+        await _own_team(session, employer, campaign.team_id)
+        counts = await campaign_counts(session, campaign.id)
+        if not campaign.queued:  # not yet due: everyone is still to come
+            members = await member_count(session, campaign.team_id)
+            counts = {**counts, "total": members, "queued": members}
+        return CampaignCounts(
+            campaign_id=campaign.id, team_id=campaign.team_id, send_at=campaign.send_at, **counts
         )
 
     return router

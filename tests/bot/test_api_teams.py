@@ -164,3 +164,39 @@ async def test_summary_shows_individuals_only_with_their_consent(
     assert shared["member_id"] == ids[1]
     assert shared["courses"] == ["Cursus van 91"]
     assert "Cursus van 90" not in str(summary)
+
+
+async def test_team_nudges_now_or_later_with_counts(
+    client: httpx.AsyncClient, services: Services, employer: dict[str, str]
+) -> None:
+    from actions.nudges import queue_campaigns
+    from core.db import utcnow
+
+    team = await _team(client, employer)
+    await _members(services, team["team_id"], False, True)
+    later = (utcnow() + timedelta(days=2)).isoformat()
+    url = f"/api/v1/teams/{team['team_id']}/nudges"
+    scheduled = await client.post(
+        url, json={"text": "Training vrijdag!", "send_at": later}, headers=employer
+    )
+    assert scheduled.status_code == 201, scheduled.text
+    counts = (
+        await client.get(f"/api/v1/nudges/{scheduled.json()['campaign_id']}", headers=employer)
+    ).json()
+    assert (counts["total"], counts["queued"], counts["sent"]) == (2, 2, 0)
+    now = await client.post(url, json={"text": "Nu!"}, headers=employer)
+    campaign_id = now.json()["campaign_id"]
+    async with services.sessions() as session, session.begin():
+        await queue_campaigns(session, utcnow(), "UTC")  # quiet hours: at most until 08:00
+    counts = (await client.get(f"/api/v1/nudges/{campaign_id}", headers=employer)).json()
+    assert counts["total"] == 2
+    assert counts["queued"] == 2
+    naive = await client.post(
+        url, json={"text": "x", "send_at": "2027-01-01T10:00:00"}, headers=employer
+    )
+    assert naive.status_code == 422
+    assert naive.json()["error"]["details"][0]["field"] == "send_at"
+    other = _auth(await token_for(services, OrgKind.EMPLOYER, "Ander"))
+    assert (await client.get(f"/api/v1/nudges/{campaign_id}", headers=other)).status_code == 403
+    assert (await client.post(url, json={"text": "x"}, headers=other)).status_code == 403
+    assert (await client.get("/api/v1/nudges/99999", headers=employer)).status_code == 404
