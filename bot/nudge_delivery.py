@@ -2,9 +2,10 @@
 
 APScheduler calls `tick()` every few seconds (the schedules themselves are rows in the
 database, so a restart loses none). A tick plans personal nudges, due reminders and campaigns,
-then sends due outbox rows in batches: each row is marked "sending" and committed before the
-send, and "sent" after it, so nothing is sent twice after a clean stop (`stop()` lets the sends
-in flight finish); after a crash, rows still "sending" are sent again (at least once).
+then sends due outbox rows in batches: each batch of rows is marked "sending" and committed before
+the sends, and the outcomes are written after them in one transaction, so nothing is sent twice
+after a clean stop (`stop()` lets the batch in flight finish); after a crash, rows still
+"sending" are sent again (at least once).
 429 is waited out by the rate limiter; 403 marks the user blocked and skips them; other
 errors are retried with backoff, then marked failed.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -100,7 +102,8 @@ class NudgeDelivery:
                     claimed = await claim_due(session, self.clock(), self.batch)
                 if not claimed:
                     break
-                await asyncio.gather(*(self._deliver(m) for m in claimed))
+                results = await asyncio.gather(*(self._deliver(m) for m in claimed))
+                await self._record(list(results))
         finally:
             self._running = None
 
@@ -133,12 +136,11 @@ class NudgeDelivery:
         ]
         return text, InlineKeyboardMarkup(buttons) if buttons else None
 
-    async def _deliver(self, message: Outgoing) -> None:
+    async def _deliver(self, message: Outgoing) -> _Result:
         async with self.concurrency:
+            if self._stopping:  # not sent yet: leave it for the next start
+                return _Result(message, OutboxStatus.QUEUED, "stopping", self.clock())
             text, keyboard = self.render(message)
-            error: str | None = None
-            outcome = OutboxStatus.SENT
-            retry_at: datetime | None = None
             try:
                 await self.bot.send_message(
                     chat_id=int(message.chat_id),
@@ -147,30 +149,44 @@ class NudgeDelivery:
                     rate_limit_args={"priority": LOW},
                 )
             except Forbidden:
-                outcome, error = OutboxStatus.BLOCKED, "forbidden"
+                return _Result(message, OutboxStatus.BLOCKED, "forbidden")
             except RetryAfter as exc:  # still too many after the limiter's retries
                 pause = exc.retry_after
                 seconds = pause if isinstance(pause, int | float) else pause.total_seconds()
                 retry_at = self.clock() + timedelta(seconds=seconds)
-                error = "retry_after"
+                return _Result(message, OutboxStatus.QUEUED, "retry_after", retry_at)
             except BadRequest as exc:
-                outcome, error = OutboxStatus.FAILED, f"bad request: {exc.message}"
+                return _Result(message, OutboxStatus.FAILED, f"bad request: {exc.message}")
             except TelegramError as exc:  # network trouble, server errors: try again later
-                error = type(exc).__name__
                 if message.attempts >= MAX_ATTEMPTS:
-                    outcome = OutboxStatus.FAILED
-                else:
-                    retry_at = self.clock() + timedelta(seconds=2**message.attempts)
-            async with self.services.sessions() as session, session.begin():
-                if error is None:
-                    await mark_sent(session, message.id, self.clock())
+                    return _Result(message, OutboxStatus.FAILED, type(exc).__name__)
+                retry_at = self.clock() + timedelta(seconds=2**message.attempts)
+                return _Result(message, OutboxStatus.QUEUED, type(exc).__name__, retry_at)
+            return _Result(message, OutboxStatus.SENT)
+
+    async def _record(self, results: list[_Result]) -> None:
+        """Write a batch's outcomes in one transaction."""
+        now = self.clock()
+        async with self.services.sessions() as session, session.begin():
+            for result in results:
+                message = result.message
+                if result.status == OutboxStatus.SENT:
+                    await mark_sent(session, message.id, now)
                     self.sent += 1
-                elif retry_at is not None:
-                    await mark_retry(session, message.id, retry_at, error)
-                elif outcome == OutboxStatus.BLOCKED:
-                    await mark_final(session, message.id, outcome, error)
+                    continue
+                if result.error != "stopping":
+                    logger.info("nudges: message %d not sent (%s)", message.id, result.error)
+                if result.retry_at is not None:
+                    await mark_retry(session, message.id, result.retry_at, result.error or "")
+                    continue
+                await mark_final(session, message.id, result.status, result.error or "")
+                if result.status == OutboxStatus.BLOCKED:
                     await block_user(session, message.user_id)
-                else:
-                    await mark_final(session, message.id, outcome, error)
-            if error is not None:
-                logger.info("nudges: message %d not sent (%s)", message.id, error)
+
+
+@dataclass(frozen=True)
+class _Result:
+    message: Outgoing
+    status: OutboxStatus
+    error: str | None = None
+    retry_at: datetime | None = None

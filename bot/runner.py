@@ -94,9 +94,10 @@ async def serve(settings: Settings) -> None:
         logger.info("leerloop: http on %s:%s", settings.http_host, settings.http_port)
         await server.serve()
     finally:
-        scheduler.shutdown(wait=False)
         if delivery is not None:
-            await delivery.stop()  # sends in flight finish and are recorded
+            # First: sends in flight finish and are recorded (the scheduler would cancel them).
+            await delivery.stop()
+        scheduler.shutdown(wait=False)
         if telegram is not None:
             await telegram.stop()
         await services.close()

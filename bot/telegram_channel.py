@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from actions import mark_blocked
+from bot._http_request import AiohttpRequest
 from bot._rate_limit import PriorityRateLimiter
 from bot._services import Services
 from core.models import Channel
@@ -63,8 +64,10 @@ class TelegramChannel:
                     group_per_minute=settings.telegram_group_per_minute,
                 )
             )
-            # Room for many sends at once (nudges) next to the long poll.
-            .connection_pool_size(max(8, settings.nudge_concurrency + 4))
+            # aiohttp under python-telegram-bot: far less CPU per message than httpx, and room
+            # for many sends at once (nudges); the long poll gets its own connection.
+            .request(AiohttpRequest(connection_pool_size=max(8, settings.nudge_concurrency + 4)))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .build()
         )
         self.app.add_handler(CallbackQueryHandler(self.on_button))

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # The nudge engine: how often it looks for due messages, and how many it sends at once.
     nudge_tick_seconds: float = Field(default=5.0, gt=0, alias="NUDGE_TICK_SECONDS")
     nudge_batch: int = Field(default=500, ge=1, alias="NUDGE_BATCH")
-    nudge_concurrency: int = Field(default=50, ge=1, alias="NUDGE_CONCURRENCY")
+    nudge_concurrency: int = Field(default=16, ge=1, alias="NUDGE_CONCURRENCY")
     # Example courses (clearly marked) on first start; set false for a production catalogue.
     seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
 

@@ -75,6 +75,10 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # Control routes, for a benchmark that runs this server in another process.
+        app.router.add_get("/_control/stats", self._stats)
+        app.router.add_post("/_control/config", self._config)
+        app.router.add_post("/_control/push", self._push_route)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket()
@@ -95,6 +99,24 @@ class FakeTelegram:
         """Answer the next `times` calls of `method` with an error (429 or 403)."""
         for _ in range(times):
             self._failures[method].append((status, retry_after))
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        chat = request.query.get("chat_id")
+        if chat is not None:
+            return web.json_response({"count": len(self.messages_to(int(chat)))})
+        return web.json_response(
+            {"sent": [[m.chat_id, m.at] for m in self.sent], "too_many": self.too_many}
+        )
+
+    async def _config(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.max_per_second = body.get("max_per_second")
+        return web.json_response({"ok": True})
+
+    async def _push_route(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.push_text(int(body["chat_id"]), str(body["text"]))
+        return web.json_response({"ok": True})
 
     def block_chat(self, chat_id: int) -> None:
         """This user blocked the bot: messages to them get 403."""
