@@ -3,8 +3,9 @@
 One limiter for the whole bot (python-telegram-bot's `BaseRateLimiter`): at most
 `max_per_second` messages in any one-second window overall, `group_per_minute` per group chat,
 and, for background messages (nudges, campaigns: `rate_limit_args={"priority": "low"}`), at most
-one per `chat_interval` seconds per chat. A reply to someone who is chatting always goes before
-waiting background messages, so a campaign does not slow the conversation down. A 429
+one per `chat_interval` seconds per chat, spread evenly over the second and leaving one place per
+second free. A reply to someone who is chatting always goes before waiting background messages,
+so a campaign does not slow the conversation down. A 429
 (`RetryAfter`) pauses all sending for the time Telegram asks, then the request is retried.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -25,26 +27,36 @@ logger = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 LOW = "low"
-_WINDOW_MARGIN = 0.02  # seconds: keeps us inside the window despite network jitter
 
 
 class _Window:
-    """At most `limit` acquisitions in any `period` seconds."""
+    """At most `limit` requests in any `period` seconds, as the server sees them.
+
+    A request holds its place from when it may start until it has finished; the period is
+    counted from when it finished. So however long a request is underway, two requests that
+    are `limit` places apart arrive at the server at least `period` apart.
+    """
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self.times: deque[float] = deque()
+        self.slots: deque[list[float]] = deque()  # [finished at]; inf while underway
 
-    def wait_time(self, now: float) -> float:
-        while self.times and now - self.times[0] >= self.period:
-            self.times.popleft()
-        if len(self.times) < self.limit:
+    def wait_time(self, now: float, reserve: int = 0) -> float:
+        """How long until a request may start; `reserve` places are kept for others."""
+        if self.slots and any(now - slot[0] >= self.period for slot in self.slots):
+            self.slots = deque(slot for slot in self.slots if now - slot[0] < self.period)
+        if len(self.slots) < self.limit - reserve:
             return 0.0
-        return self.period - (now - self.times[0])
+        oldest = min(slot[0] for slot in self.slots)
+        if oldest == math.inf:
+            return 0.005  # all underway: look again shortly
+        return max(self.period - (now - oldest), 0.001)
 
-    def take(self, now: float) -> None:
-        self.times.append(now)
+    def take(self) -> list[float]:
+        slot = [math.inf]
+        self.slots.append(slot)
+        return slot
 
 
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -57,7 +69,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.overall = _Window(max_per_second, 1.0 + _WINDOW_MARGIN) if max_per_second else None
+        self.overall = _Window(max_per_second, 1.0) if max_per_second else None
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
@@ -65,6 +77,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._groups: dict[int | str, _Window] = {}
         self._last_per_chat: dict[int | str, float] = {}
         self._high_waiting = 0
+        self._last_low = -math.inf
         self._lock = asyncio.Lock()
         self._not_paused = asyncio.Event()
         self._not_paused.set()
@@ -76,7 +89,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def shutdown(self) -> None:
         """Nothing to tear down."""
 
-    async def _acquire(self, chat_id: int | str | None, low: bool) -> None:
+    async def _acquire(self, chat_id: int | str | None, low: bool) -> list[list[float]]:
         is_group = isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
         if not low:
             self._high_waiting += 1
@@ -89,10 +102,16 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     if low and self._high_waiting:
                         waits.append(0.005)
                     if self.overall is not None:
-                        waits.append(self.overall.wait_time(now))
+                        # Background messages leave one place per second for replies, and are
+                        # spread evenly instead of sent in bursts, so a reply never waits long.
+                        reserve = 1 if low and self.overall.limit > 1 else 0
+                        waits.append(self.overall.wait_time(now, reserve))
+                        if low:
+                            spacing = 1.0 / self.overall.limit
+                            waits.append(self._last_low + spacing - now)
                     if is_group and chat_id is not None and self.group_per_minute:
                         group = self._groups.setdefault(
-                            chat_id, _Window(self.group_per_minute, 60.0 + _WINDOW_MARGIN)
+                            chat_id, _Window(self.group_per_minute, 60.0)
                         )
                         waits.append(group.wait_time(now))
                     if low and chat_id is not None and self.chat_interval:
@@ -101,13 +120,16 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                             waits.append(self.chat_interval - (now - last))
                     wait = max(waits)
                     if wait <= 0:
+                        slots = []
                         if self.overall is not None:
-                            self.overall.take(now)
+                            slots.append(self.overall.take())
                         if is_group and chat_id is not None and self.group_per_minute:
-                            self._groups[chat_id].take(now)
+                            slots.append(self._groups[chat_id].take())
                         if chat_id is not None:
                             self._last_per_chat[chat_id] = now
-                        return
+                        if low:
+                            self._last_low = now
+                        return slots
                 await asyncio.sleep(wait)
         finally:
             if not low:
@@ -129,8 +151,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         low = bool(rate_limit_args and rate_limit_args.get("priority") == LOW)
         retries = 0
         while True:
-            if chat_id is not None:
-                await self._acquire(chat_id, low)
+            slots = await self._acquire(chat_id, low) if chat_id is not None else []
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -146,3 +167,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     await asyncio.sleep(seconds + 0.1)
                 finally:
                     self._not_paused.set()
+            finally:
+                finished = self.clock()
+                for slot in slots:
+                    slot[0] = finished
