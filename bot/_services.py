@@ -23,7 +23,13 @@ class Services:
     _warm_up: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, settings: Settings, *, interpreter: Interpreter | None = None) -> Services:
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        interpreter: Interpreter | None = None,
+        warm_up: bool = False,
+    ) -> Services:
         """Connect, migrate, seed the knowledge base, load the NLU, build the dialogue manager."""
         engine = create_engine(settings.database_url)
         await upgrade(engine)
@@ -40,7 +46,8 @@ class Services:
             sessions=sessions,
             dialogue=DialogueManager(sessions=sessions, settings=settings, interpreter=interpreter),
         )
-        services._warm_up = asyncio.create_task(services._build_course_index())
+        if warm_up:  # a server builds the search index before anyone asks
+            services._warm_up = asyncio.create_task(services._build_course_index())
         return services
 
     async def _build_course_index(self) -> None:

@@ -48,7 +48,7 @@ class StartupError(Exception):
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM; stop everything cleanly afterwards."""
-    services = await Services.start(settings)
+    services = await Services.start(settings, warm_up=True)
     telegram = TelegramChannel(services) if settings.telegram_enabled else None
     webhook = telegram.feed_webhook_update if telegram and settings.telegram_webhook_url else None
     api = create_api(services, webhook=webhook)
