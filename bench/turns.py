@@ -20,7 +20,7 @@ from core.settings import Settings
 from dialogues import DialogueManager, IncomingMessage, Reply, load_state
 
 PATHS: dict[str, list[str]] = {
-    "onboarding + consent": ["/start", "Ja, dat is goed"],
+    "onboarding + consent + nudges": ["/start", "Ja, dat is goed", "Ja, op maandagochtend"],
     "join_team (deep link, after consent)": [
         "/start team_bench",
         "Ja, doe mee",
@@ -66,6 +66,8 @@ PATHS: dict[str, list[str]] = {
     "bookings (cancel)": ["/boekingen", "VCA Basis (€ 155)", "Annuleren", "Ja, annuleren"],
     "ask_regulation": ["/regelingen", "Levenlanglerenkrediet", "Klaar"],
     "request_advisor": ["/advies", "Zwolle"],
+    "reminders (change the day)": ["/herinneringen", "Dag", "woensdag"],
+    "stop_nudges": ["/stop", "Klaar"],
     "privacy (export)": ["/privacy", "Stuur mijn gegevens"],
 }
 
