@@ -264,7 +264,11 @@ async def plan_reminders(session: AsyncSession, now: datetime) -> int:
             user_id=reminder.user_id,
             key=f"reminder:{reminder.id}",
             kind="reminder",
-            payload=_payload("nudge_reminder", {"about": reminder.about}),
+            payload=(
+                _payload("nudge_reminder", {"about": reminder.about})
+                if reminder.about
+                else _payload("nudge_reminder_plain", {})
+            ),
             due_at=reminder.due_at,
         )
         await session.delete(reminder)

@@ -131,7 +131,7 @@ async def reminder_from_text(ctx: ActionContext) -> ActionResult:
         return ActionResult(slots={"reminder_done": True}, say=[Say("reminder_in_past")])
     found = _ABOUT_RE.search(text)
     about = found["about"].strip() if found else ""
-    await add_reminder(ctx.session, ctx.user, about or "je leerdoel", due)
+    await add_reminder(ctx.session, ctx.user, about, due)
     key = "reminder_set_about" if about else "reminder_set"
     return ActionResult(
         slots={"reminder_done": True},
@@ -223,7 +223,7 @@ async def nudge_answer(ctx: ActionContext) -> ActionResult:
         if message is not None:
             about = str(message.payload.get("values", {}).get("about") or "")
         due = ctx.now + timedelta(days=1)
-        await add_reminder(ctx.session, ctx.user, about or "je leerdoel", due)
+        await add_reminder(ctx.session, ctx.user, about, due)
         return ActionResult(say=[Say("nudge_later")])
     if verb == "done":
         step_id = (message.payload.get("values", {}) if message else {}).get("step_id")

@@ -268,3 +268,29 @@ async def test_a_restart_in_the_middle_of_a_campaign_sends_everyone_exactly_once
         )
         assert {s.value: n for s, n in statuses.all()} == {"sent": recipients}
     await engine.dispose()
+
+
+async def test_later_brings_the_nudge_back_tomorrow_and_done_ticks_the_step(
+    fake_telegram: FakeTelegram,
+    telegram_bot: TelegramChannel,
+    delivery: NudgeDelivery,
+    clock: Clock,
+) -> None:
+    await _user(telegram_bot.services, 7004)
+    telegram_bot.services.dialogue.clock = clock  # the bot and the engine share one clock
+    clock.now = MONDAY_0859 + timedelta(minutes=1)
+    await delivery.tick()
+    [nudge] = await fake_telegram.wait_for_messages(7004, 1)
+    fake_telegram.push_button(nudge, "⏰ Later")
+    messages = await fake_telegram.wait_for_messages(7004, 2)
+    assert "morgen" in (messages[1].text or "")
+    clock.now += timedelta(hours=23)
+    await delivery.tick()
+    assert len(fake_telegram.messages_to(7004)) == 2, "not before tomorrow"
+    clock.now += timedelta(hours=2)
+    await delivery.tick()
+    messages = await fake_telegram.wait_for_messages(7004, 3)
+    assert "herinnering die je vroeg" in (messages[2].text or "")
+    fake_telegram.push_button(messages[2], "✅ Gedaan")
+    messages = await fake_telegram.wait_for_messages(7004, 4)
+    assert "goed bezig" in (messages[3].text or "")
