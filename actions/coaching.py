@@ -4,8 +4,11 @@ with last time; related occupations, sectors that need people, and the help to g
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 
 from actions._format import day
@@ -17,18 +20,24 @@ from knowledge.occupations import OccupationRef, occupation_index, skill_groups_
 
 RATINGS = {"r1": 1, "r2": 2, "r3": 3, "r4": 4}
 STRONG = 3
-# Answers that mean "I don't know"; they are fine, and are not stored as an answer.
-_DONT_KNOW = ("weet ik niet", "weet niet", "geen idee", "geen flauw idee", "idk", "pas", "?")
+DATA_DIR = Path(__file__).resolve().parent / "data"
 # Sectors that need people: the sectors of the SLIM Ontwikkelpaden subsidy, which exists for that
 # reason (knowledge/data/regulations.yml, slug slim-ontwikkelpaden).
 SHORTAGE_REGULATION = "slim-ontwikkelpaden"
+
+
+@cache
+def _dont_know() -> tuple[str, ...]:
+    """Answers that mean "I don't know" (actions/data/phrases.yml): fine, and not stored."""
+    data = yaml.safe_load((DATA_DIR / "phrases.yml").read_text(encoding="utf-8"))
+    return tuple(fold(str(p)) for p in data["dont_know"])
 
 
 def dont_know(text: object) -> bool:
     if not isinstance(text, str):
         return False
     folded = fold(text).strip(" .!")
-    return not folded or any(folded == d or folded.startswith(d) for d in _DONT_KNOW)
+    return not folded or any(folded == d or folded.startswith(d) for d in _dont_know())
 
 
 def _work_slots(occupation: OccupationRef | None) -> dict[str, Any]:
