@@ -124,7 +124,7 @@ async def reflection_next_skill(ctx: ActionContext) -> ActionResult:
 
 @action("reflection_rate")
 async def reflection_rate(ctx: ActionContext) -> ActionResult:
-    """Keep the rating, skip kindly on "weet ik niet", or go back one."""
+    """Keep the rating, skip kindly on "I don't know", or go back one."""
     answer = ctx.slots.get("reflect_rating")
     groups = ctx.slots.get("reflect_groups") or []
     index = int(ctx.slots.get("reflect_index") or 0)

@@ -50,7 +50,7 @@ async def loop_stop_existing(ctx: ActionContext) -> ActionResult:
 
 @action("loop_goal_check")
 async def loop_goal_check(ctx: ActionContext) -> ActionResult:
-    """A goal needs some words; "weet ik niet" gets help instead of a plan."""
+    """A goal needs some words; "I don't know" gets help instead of a plan."""
     goal = ctx.slots.get("loop_goal_text")
     if dont_know(goal) or len(str(goal).split()) < 1:
         return ActionResult(slots={"loop_goal_ok": False}, say=[Say("loop_goal_help")])
