@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 LOW = "low"
+_MAX_TRACKED_CHATS = 10_000
 
 
 class _Window:
@@ -127,6 +128,8 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                             slots.append(self._groups[chat_id].take())
                         if chat_id is not None:
                             self._last_per_chat[chat_id] = now
+                            if len(self._last_per_chat) > _MAX_TRACKED_CHATS:
+                                self._forget_quiet_chats(now)
                         if low:
                             self._last_low = now
                         return slots
@@ -134,6 +137,18 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         finally:
             if not low:
                 self._high_waiting -= 1
+
+    def _forget_quiet_chats(self, now: float) -> None:
+        """Chats not written to within their interval need no memory (keeps the maps small)."""
+        horizon = max(self.chat_interval, 0.0)
+        self._last_per_chat = {
+            chat: at for chat, at in self._last_per_chat.items() if now - at < horizon
+        }
+        self._groups = {
+            chat: window
+            for chat, window in self._groups.items()
+            if window.wait_time(now) > 0 or window.slots
+        }
 
     async def process_request(
         self,

@@ -92,3 +92,67 @@ async def test_stale_button_is_refused_and_question_repeated(
     assert dialogue.responses.render("stale_button") in texts
     assert replies[-1].buttons, "the open consent question is asked again"
     assert replies[-1].buttons[0].label == dialogue.responses.render("btn_consent_yes")
+
+
+async def test_export_and_delete_cover_wallet_coaching_and_nudges(
+    sessions: async_sessionmaker[AsyncSession], dialogue: DialogueManager
+) -> None:
+    """Someone who used everything: every personal table has rows, and delete removes them all
+    (the employer's team itself stays)."""
+    from datetime import timedelta
+
+    from actions import create_organisation
+    from actions.nudges import add_reminder
+    from actions.teams import CreditOrder, create_team, credit_team
+    from core.db import utcnow
+    from core.models import OrgKind, Team
+
+    async with sessions() as session, session.begin():
+        employer, _ = await create_organisation(session=session, name="W", kind=OrgKind.EMPLOYER)
+        team = await create_team(session=session, employer=employer, name="T")
+        team.invite_code = "priv1"
+        team_id = team.id
+    await _chat(dialogue, "300", "/start team_priv1", "Ja, dat is goed", "Ja, doe mee")
+    await _chat(dialogue, "300", "Ja, dat mag", "Ja, op maandagochtend")
+    async with sessions() as session, session.begin():
+        saved = await session.get(Team, team_id)
+        assert saved is not None
+        order = CreditOrder(
+            amount_cents=50_000,
+            expires_on=utcnow().date() + timedelta(days=60),
+            description="Budget",
+            idempotency_key="p1",
+        )
+        await credit_team(session=session, team=saved, funder="W", order=order)
+    await _chat(dialogue, "300", "/cursussen vca", "Maakt niet uit", "Een cursus boeken")
+    await _chat(dialogue, "300", "1. VCA Basis (€ 155)", "Ja, boek maar")
+    await _chat(dialogue, "300", "/reflectie", "kok", *["3 – goed"] * 6, "koken", "drukte", "Klaar")
+    await _chat(dialogue, "300", "/leerloop", "plannen", "rust", "Over 1 maand")
+    await _chat(dialogue, "300", "Oefenen op mijn werk", "in de keuken", "Ja, bewaar het")
+    async with sessions() as session, session.begin():
+        user = await get_or_create_user(
+            session=session, channel=Channel.TELEGRAM, external_id="300"
+        )
+        await add_reminder(session, user, "examen", utcnow() + timedelta(days=2))
+        document = await export_user_data(session=session, user=user)
+        for name in (
+            "team_members",
+            "wallet_entries",
+            "bookings",
+            "reflections",
+            "learning_loops",
+            "loop_steps",
+            "nudge_preferences",
+            "reminders",
+        ):
+            assert document["data"][name], f"{name} is not in the export"
+        json.dumps(document)
+        await delete_user_data(session=session, user=user)
+        user_id = user.id
+    async with sessions() as session:
+        for table, column in personal_tables():
+            left = await session.scalar(
+                select(func.count()).select_from(table).where(column == user_id)
+            )
+            assert left == 0, table.name
+        assert await session.get(Team, team_id) is not None
