@@ -16,6 +16,7 @@ from actions.nudges import (
     add_reminder,
     create_campaign,
     ensure_preference,
+    out_of_quiet_hours,
     preference,
     stop_all,
 )
@@ -222,7 +223,8 @@ async def nudge_answer(ctx: ActionContext) -> ActionResult:
         about = ""
         if message is not None:
             about = str(message.payload.get("values", {}).get("about") or "")
-        due = ctx.now + timedelta(days=1)
+        pref = await preference(ctx.session, ctx.user)
+        due = out_of_quiet_hours(ctx.now + timedelta(days=1), pref, ctx.settings.timezone)
         await add_reminder(ctx.session, ctx.user, about, due)
         return ActionResult(say=[Say("nudge_later")])
     if verb == "done":
