@@ -10,6 +10,8 @@ from actions._format import day, euro
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.wallet import spendable
 from knowledge import (
+    CourseIndex,
+    CourseRecord,
     Location,
     SearchHit,
     SearchQuery,
@@ -24,6 +26,19 @@ CANCEL = "cancel"
 NEAR_KM = 30.0
 ANYWHERE = "anywhere"
 ONLINE = "online"
+
+
+def course_value(course: CourseRecord) -> str:
+    """The button value that stands for a course ("c" + its primary key)."""
+    return f"c{course.pk}"
+
+
+def chosen_course(index: CourseIndex, value: object) -> CourseRecord | None:
+    """The course a button value (from `course_value`) stands for, if it still exists."""
+    text = str(value or "")
+    if not text.startswith("c") or not text[1:].isdigit():
+        return None
+    return index.course(int(text[1:]))
 
 
 @dataclass(frozen=True)
@@ -156,9 +171,9 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
         return ActionResult(slots={"course_cancelled": True})
     index = await course_index(ctx.session, ctx.now.date())
     text = str(slots.get("course_topic") or slots.get("course_text") or "")
-    location = await find_location(ctx.session, text) if text else None
-    if not slots.get("course_place") and location is not None:  # a place the NLU did not mark
-        slots["course_place"] = location.name
+    if not slots.get("course_place") and text:  # a place the NLU did not mark
+        location = await find_location(ctx.session, text)
+        slots["course_place"] = location.name if location else slots.get("course_place")
     place_words = set(words(str(slots.get("course_place") or "")))
     topic_words = [
         w for w, _ in index.query_words(text) if w not in place_words and not w.isdigit()

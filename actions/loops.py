@@ -12,6 +12,7 @@ from sqlalchemy import select
 from actions._format import day, euro
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.coaching import dont_know
+from actions.courses import chosen_course, course_value
 from actions.wallet import add_achievement, spendable
 from core.models import LearningLoop, LoopStatus, LoopStep
 from knowledge import SearchQuery, course_index, find_location
@@ -77,7 +78,7 @@ async def loop_suggest(ctx: ActionContext) -> ActionResult:
         hits = index.search(SearchQuery(text=goal, distinct_titles=True), limit=3).hits
     options = [
         {
-            "value": f"c{h.course.pk}",
+            "value": course_value(h.course),
             "label": f"{h.course.title} ({euro(h.course.price_cents or 0)})"[:60],
         }
         for h in hits
@@ -90,13 +91,6 @@ async def loop_suggest(ctx: ActionContext) -> ActionResult:
     else:
         says.append(Say("loop_no_courses"))
     return ActionResult(slots={"loop_options": options}, say=says)
-
-
-def _course(records: list[CourseRecord], choice: object) -> CourseRecord | None:
-    value = str(choice or "")
-    if not value.startswith("c") or not value[1:].isdigit():
-        return None
-    return next((c for c in records if c.pk == int(value[1:])), None)
 
 
 def _plan_steps(
@@ -131,7 +125,7 @@ async def loop_plan(ctx: ActionContext) -> ActionResult:
     slots = ctx.slots
     deadline = today + timedelta(days=DEADLINES.get(str(slots.get("loop_when")), 91))
     index = await course_index(ctx.session, today)
-    course = _course(list(index.courses), slots.get("loop_activity"))
+    course = chosen_course(index, slots.get("loop_activity"))
     says: list[Say] = []
     if course is not None:
         start = course.next_start(today)

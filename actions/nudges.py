@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.wallet import summary
@@ -233,10 +233,18 @@ async def _queue(
 async def plan_personal(session: AsyncSession, now: datetime, zone: str) -> int:
     """Queue today's nudge for everyone whose day and time have come."""
     local = local_now(now, zone)
+    today = local.date()
+    # Every tick: only look at people who want nudges and had none today.
     rows = await session.execute(
         select(NudgePreference, User)
         .join(User, User.id == NudgePreference.user_id)
-        .where(NudgePreference.stopped.is_(False), User.consent.is_(True))
+        .where(
+            NudgePreference.stopped.is_(False),
+            NudgePreference.every_days > 0,
+            (NudgePreference.last_planned_on.is_(None))
+            | (NudgePreference.last_planned_on < today),
+            User.consent.is_(True),
+        )
     )
     planned = 0
     for pref, user in rows.all():
@@ -459,7 +467,3 @@ async def campaign_counts(session: AsyncSession, campaign_id: int) -> dict[str, 
         "blocked": counts["blocked"],
         "opted_out": counts["opted_out"],
     }
-
-
-async def forget_reminders(session: AsyncSession, user: User) -> None:
-    await session.execute(delete(Reminder).where(Reminder.user_id == user.id))

@@ -8,20 +8,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from actions._format import day
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.nudges import (
     add_reminder,
     create_campaign,
     ensure_preference,
+    member_count,
     out_of_quiet_hours,
     preference,
     stop_all,
 )
-from actions.teams import memberships
-from core.models import LoopStep, OutboxMessage, Team, TeamMember, TeamRole
+from actions.teams import managed_teams
+from core.models import LoopStep, OutboxMessage, Team
 
 WEEKDAYS = ("d0", "d1", "d2", "d3", "d4", "d5", "d6")
 _WEEKDAY_WORDS = {
@@ -240,27 +239,19 @@ async def nudge_answer(ctx: ActionContext) -> ActionResult:
 # ------------------------------------------------------------------ team messages
 
 
-async def _managed_teams(ctx: ActionContext) -> list[Team]:
-    return [t for m, t in await memberships(ctx.session, ctx.user) if m.role == TeamRole.MANAGER]
-
-
 @action("team_message_check")
 async def team_message_check(ctx: ActionContext) -> ActionResult:
-    teams = await _managed_teams(ctx)
+    teams = await managed_teams(ctx.session, ctx.user)
     if not teams:
         return ActionResult(slots={"can_message_team": False}, say=[Say("team_not_manager")])
     team = teams[0]
-    members = await ctx.session.scalar(
-        select(func.count())
-        .select_from(TeamMember)
-        .where(TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER)
-    )
+    members = await member_count(ctx.session, team.id)
     return ActionResult(
         slots={
             "can_message_team": True,
             "message_team_id": team.id,
             "message_team_name": team.name,
-            "message_team_size": int(members or 0),
+            "message_team_size": members,
         }
     )
 

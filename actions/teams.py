@@ -99,6 +99,15 @@ async def memberships(session: AsyncSession, user: User) -> list[tuple[TeamMembe
     return [(m, t) for m, t in rows.all()]
 
 
+async def managed_teams(session: AsyncSession, user: User) -> list[Team]:
+    """The teams this user follows as a manager."""
+    return [t for m, t in await memberships(session, user) if m.role == TeamRole.MANAGER]
+
+
+class DuplicateRequest(Exception):
+    """Another transaction stored the same credit request first; read its result again."""
+
+
 @dataclass(frozen=True)
 class CreditOrder:
     amount_cents: int
@@ -180,10 +189,6 @@ async def credit_team(
     return result, True
 
 
-class DuplicateRequest(Exception):
-    """Another transaction stored the same credit request first; read its result again."""
-
-
 async def credit_result(session: AsyncSession, team: Team, key: str) -> dict[str, Any] | None:
     found = await session.scalar(
         select(CreditRequest).where(
@@ -218,67 +223,82 @@ class TeamSummary:
     shared: list[MemberFigures] = field(default_factory=list)
 
 
-async def team_summary(session: AsyncSession, team: Team, today: date) -> TeamSummary:
-    """Totals of the team's money; per-member figures only for members who share them."""
-    members = list(
-        (
-            await session.scalars(
-                select(TeamMember).where(
-                    TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER
-                )
-            )
-        ).all()
-    )
+def _member_figures(
+    member: TeamMember,
+    entries: list[WalletEntry],
+    bookings: dict[int, Booking],
+    team_id: int,
+    today: date,
+) -> tuple[MemberFigures, int, list[str]]:
+    """One member's money from this team: figures, cents expiring soon, courses booked."""
+    lots, movements = split_entries(entries)
+    team_lots = {e.id for e in entries if e.kind == EntryKind.CREDIT and e.team_id == team_id}
     horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    figures = MemberFigures(member.id, None)
+    expiring = 0
+    for lot in lots:
+        if lot.id not in team_lots:
+            continue
+        figures.granted_cents += lot.amount_cents
+        left = remaining(lot, movements)
+        if is_live(lot, today):
+            figures.available_cents += left
+            if lot.expires_on is not None and lot.expires_on <= horizon:
+                expiring += left
+    booked: set[int] = set()
+    for m in movements:
+        booking = bookings.get(m.booking_id)
+        if m.lot_id not in team_lots or booking is None:
+            continue
+        if booking.status == BookingStatus.RESERVED:
+            figures.reserved_cents -= m.amount_cents
+        elif booking.status == BookingStatus.COMPLETED:
+            figures.spent_cents -= m.amount_cents
+        if booking.status != BookingStatus.CANCELLED:
+            booked.add(booking.id)
+    return figures, expiring, [bookings[b].title for b in sorted(booked)]
+
+
+async def team_summary(session: AsyncSession, team: Team, today: date) -> TeamSummary:
+    """Totals of the team's money; per-member figures only for members who share them.
+    Three queries whatever the team size: members, their ledger rows, their bookings."""
+    in_team = (TeamMember.team_id == team.id) & (TeamMember.role == TeamRole.MEMBER)
+    members = (
+        await session.execute(
+            select(TeamMember, User.name)
+            .join(User, User.id == TeamMember.user_id)
+            .where(in_team)
+            .order_by(TeamMember.id)
+        )
+    ).all()
+    member_users = select(TeamMember.user_id).where(in_team)
+    entries: defaultdict[int, list[WalletEntry]] = defaultdict(list)
+    for entry in (
+        await session.scalars(
+            select(WalletEntry)
+            .where(WalletEntry.user_id.in_(member_users))
+            .order_by(WalletEntry.id)
+        )
+    ).all():
+        entries[entry.user_id].append(entry)
+    bookings: dict[int, Booking] = {
+        b.id: b
+        for b in (
+            await session.scalars(select(Booking).where(Booking.user_id.in_(member_users)))
+        ).all()
+    }
     totals: defaultdict[str, int] = defaultdict(int)
     shared: list[MemberFigures] = []
-    for member in members:
-        entries = list(
-            (
-                await session.scalars(
-                    select(WalletEntry)
-                    .where(WalletEntry.user_id == member.user_id)
-                    .order_by(WalletEntry.id)
-                )
-            ).all()
+    for member, name in members:
+        figures, expiring, courses = _member_figures(
+            member, entries[member.user_id], bookings, team.id, today
         )
-        lots, movements = split_entries(entries)
-        team_lots = {e.id for e in entries if e.kind == EntryKind.CREDIT and e.team_id == team.id}
-        bookings = {
-            b.id: b
-            for b in (
-                await session.scalars(select(Booking).where(Booking.user_id == member.user_id))
-            ).all()
-        }
-        figures = MemberFigures(member.id, None)
-        for lot in lots:
-            if lot.id not in team_lots:
-                continue
-            figures.granted_cents += lot.amount_cents
-            left = remaining(lot, movements)
-            if is_live(lot, today):
-                figures.available_cents += left
-                if lot.expires_on is not None and lot.expires_on <= horizon:
-                    totals["expiring"] += left
-        booked: set[int] = set()
-        for m in movements:
-            if m.lot_id not in team_lots:
-                continue
-            booking = bookings.get(m.booking_id)
-            if booking is None:
-                continue
-            if booking.status == BookingStatus.RESERVED:
-                figures.reserved_cents -= m.amount_cents
-            elif booking.status == BookingStatus.COMPLETED:
-                figures.spent_cents -= m.amount_cents
-            if booking.status != BookingStatus.CANCELLED:
-                booked.add(booking.id)
+        totals["expiring"] += expiring
         for key in ("granted", "available", "reserved", "spent"):
             totals[key] += getattr(figures, f"{key}_cents")
         if member.share_progress:
-            user = await session.get(User, member.user_id)
-            figures.name = user.name if user else None
-            figures.courses = [bookings[b].title for b in sorted(booked)]
+            figures.name = name
+            figures.courses = courses
             shared.append(figures)
     return TeamSummary(
         team_id=team.id,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from actions._format import day, euro
 from actions._ledger import Shortfall
 from actions._registry import ActionContext, ActionResult, Say, action
-from actions.teams import join_team, memberships, team_by_code, team_summary
+from actions.courses import chosen_course, course_value
+from actions.teams import join_team, managed_teams, team_by_code, team_summary
 from actions.wallet import (
     WalletError,
     book,
@@ -132,7 +133,7 @@ def _option(number: int, record: CourseRecord) -> dict[str, str]:
     """A button for a course, numbered as in the list the user just saw."""
     price = euro(record.price_cents or 0)
     title = record.title if len(record.title) <= 40 else record.title[:39] + "…"
-    return {"value": f"c{record.pk}", "label": f"{number}. {title} ({price})"}
+    return {"value": course_value(record), "label": f"{number}. {title} ({price})"}
 
 
 @action("enroll_candidates")
@@ -172,20 +173,12 @@ async def enroll_candidates(ctx: ActionContext) -> ActionResult:
     )
 
 
-def _chosen(ctx: ActionContext, records: list[CourseRecord]) -> CourseRecord | None:
-    choice = str(ctx.slots.get("enroll_choice") or "")
-    if not choice.startswith("c") or not choice[1:].isdigit():
-        return None
-    pk = int(choice[1:])
-    return next((c for c in records if c.pk == pk), None)
-
-
 @action("enroll_check")
 async def enroll_check(ctx: ActionContext) -> ActionResult:
     """Price, what remains after booking, or how much is missing and what could help."""
     today = ctx.now.date()
     index = await course_index(ctx.session, today)
-    course = _chosen(ctx, list(index.courses))
+    course = chosen_course(index, ctx.slots.get("enroll_choice"))
     if course is None:
         return ActionResult(slots={"enroll_fits": False, "enroll_gone": True})
     price = course.price_cents or 0
@@ -218,7 +211,7 @@ async def enroll_book(ctx: ActionContext) -> ActionResult:
     """Reserve the money and record the booking."""
     today = ctx.now.date()
     index = await course_index(ctx.session, today)
-    course = _chosen(ctx, list(index.courses))
+    course = chosen_course(index, ctx.slots.get("enroll_choice"))
     if course is None:
         return ActionResult(say=[Say("enroll_gone")])
     result = await book(
@@ -339,7 +332,7 @@ async def team_join(ctx: ActionContext) -> ActionResult:
 @action("team_overview_show")
 async def team_overview_show(ctx: ActionContext) -> ActionResult:
     """For a manager: the team's totals, and the figures of members who share them."""
-    managed = [t for m, t in await memberships(ctx.session, ctx.user) if m.role == TeamRole.MANAGER]
+    managed = await managed_teams(ctx.session, ctx.user)
     if not managed:
         return ActionResult(slots={"team_is_manager_now": False}, say=[Say("team_not_manager")])
     says: list[Say] = []

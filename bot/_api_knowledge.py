@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot._api_common import ErrorResponse, SessionDep, require_kind
 from core.db import utcnow
@@ -35,7 +34,7 @@ from knowledge import (
     regulation_out,
     search_courses,
 )
-from knowledge.courses import COURSE_ID_PATTERN
+from knowledge.courses import COURSE_ID_PATTERN, courses_by_pk
 from knowledge.regulations import SLUG_PATTERN
 from knowledge.search import FORMATS, LEVELS
 
@@ -78,11 +77,6 @@ def _format_of(request: Request, explicit: ImportFormat | None) -> ImportFormat:
     if content_type == "application/json":
         return "json"
     raise HTTPException(415, "send text/csv or application/json, or say ?format=csv|json|ooapi")
-
-
-async def _provider_name(session: AsyncSession, provider_id: int) -> str:
-    org = await session.get(Organisation, provider_id)
-    return org.name if org else ""
 
 
 def knowledge_router() -> APIRouter:
@@ -129,13 +123,12 @@ def knowledge_router() -> APIRouter:
             provider_id=org.id if mine else None,
         )
         result = await search_courses(session, query, today=_today(), offset=offset, limit=limit)
-        items = []
-        for hit in result.hits:
-            course = await get_course(
-                session=session, provider_id=hit.course.provider_id, course_id=hit.course.course_id
-            )
-            if course is not None:
-                items.append(course_out(course, hit.course.provider_name))
+        found = await courses_by_pk(session, [hit.course.pk for hit in result.hits])
+        items = [
+            course_out(found[hit.course.pk], hit.course.provider_name)
+            for hit in result.hits
+            if hit.course.pk in found
+        ]
         return CourseList(total=result.total, offset=offset, limit=limit, items=items)
 
     @router.get(

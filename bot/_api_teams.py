@@ -189,18 +189,8 @@ def teams_router() -> APIRouter:
         """Totals for the team; individual figures only of members who agreed to share."""
         team = await _own_team(session, employer, team_id)
         s = await team_summary(session, team, utcnow().date())
-        return SummaryOut(
-            team_id=s.team_id,
-            name=s.name,
-            members=s.members,
-            members_sharing=s.members_sharing,
-            granted_cents=s.granted_cents,
-            available_cents=s.available_cents,
-            reserved_cents=s.reserved_cents,
-            spent_cents=s.spent_cents,
-            expiring_60_days_cents=s.expiring_60_days_cents,
-            shared_members=[MemberOut(**vars(f)) for f in s.shared],
-        )
+        totals = {k: v for k, v in vars(s).items() if k != "shared"}
+        return SummaryOut(**totals, shared_members=[MemberOut(**vars(f)) for f in s.shared])
 
     @router.post(
         "/teams/{team_id}/nudges",

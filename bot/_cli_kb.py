@@ -22,12 +22,12 @@ from knowledge import (
     course_out,
     export_rows,
     find_location,
-    get_course,
     import_courses,
     parse,
     search_courses,
     seed_knowledge,
 )
+from knowledge.courses import list_courses
 from knowledge.search import FORMATS, LEVELS
 
 
@@ -102,23 +102,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.kb_command == "export":
         async with _session(settings) as session:
-            result = await search_courses(
-                session,
-                SearchQuery(provider_id=args.org),
-                today=date.today(),
-                limit=1_000_000,
-            )
-            courses = []
-            for hit in sorted(
-                result.hits, key=lambda h: (h.course.provider_id, h.course.course_id)
-            ):
-                course = await get_course(
-                    session=session,
-                    provider_id=hit.course.provider_id,
-                    course_id=hit.course.course_id,
-                )
-                if course is not None:
-                    courses.append(course_out(course, hit.course.provider_name))
+            courses = [
+                course_out(course, provider)
+                for course, provider in await list_courses(session, args.org)
+            ]
         print(json.dumps(export_rows(courses), ensure_ascii=False, indent=1))
         return 0
 

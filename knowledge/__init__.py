@@ -21,7 +21,7 @@ from knowledge.courses import (
     parse,
     put_course,
 )
-from knowledge.places import Location, find_location, loket_for, place_by_name
+from knowledge.places import Location, find_location, loket_for
 from knowledge.regulations import (
     RegulationIn,
     RegulationOut,
@@ -69,7 +69,6 @@ __all__ = [
     "models",
     "open_alternatives",
     "parse",
-    "place_by_name",
     "put_course",
     "put_regulation",
     "regulation_out",

@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation
@@ -442,8 +442,8 @@ async def _store(
     *,
     source: str,
     is_example: bool,
-) -> bool:
-    """Create or replace; True when the course is new."""
+) -> tuple[Course, bool]:
+    """Create or replace; the course, and True when it is new."""
     course = await _find(session, provider.id, course_id)
     created = course is None
     if course is None:
@@ -452,7 +452,7 @@ async def _store(
     _apply(course, data)
     course.source = source
     course.is_example = is_example
-    return created
+    return course, created
 
 
 async def put_course(
@@ -468,11 +468,11 @@ async def put_course(
     _, course_in, errors = _validate(0, data, reference)
     if errors or course_in is None:
         raise CourseDataError(errors)
-    created = await _store(session, provider, course_id, course_in, source=source, is_example=False)
+    course, created = await _store(
+        session, provider, course_id, course_in, source=source, is_example=False
+    )
     await bump_revision(session)
     await session.flush()
-    course = await _find(session, provider.id, course_id)
-    assert course is not None
     return course, created
 
 
@@ -506,9 +506,10 @@ async def import_courses(
         raise CourseDataError(errors)
     created = 0
     for course_id, course_in in valid:
-        created += await _store(
+        _, new = await _store(
             session, provider, course_id, course_in, source=source, is_example=is_example
         )
+        created += new
     await bump_revision(session)
     await session.flush()
     return ImportReport(created=created, updated=len(valid) - created)
@@ -527,14 +528,24 @@ async def delete_course(*, session: AsyncSession, provider_id: int, course_id: s
     return True
 
 
-async def delete_example_courses(*, session: AsyncSession) -> int:
-    result = await session.execute(delete(Course).where(Course.is_example.is_(True)))
-    await bump_revision(session)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+async def courses_by_pk(session: AsyncSession, pks: Sequence[int]) -> dict[int, Course]:
+    """Courses with these primary keys, in one query."""
+    rows = await session.scalars(select(Course).where(Course.id.in_(pks)))
+    return {course.id: course for course in rows.all()}
 
 
-async def count_courses(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Course)) or 0)
+async def list_courses(
+    session: AsyncSession, provider_id: int | None = None
+) -> list[tuple[Course, str]]:
+    """Every course (of one provider, or all) with its provider's name, in a stable order."""
+    stmt = (
+        select(Course, Organisation.name)
+        .join(Organisation, Organisation.id == Course.provider_id)
+        .order_by(Course.provider_id, Course.course_id)
+    )
+    if provider_id is not None:
+        stmt = stmt.where(Course.provider_id == provider_id)
+    return [(course, name) for course, name in (await session.execute(stmt)).all()]
 
 
 def course_out(course: Course, provider_name: str) -> CourseOut:

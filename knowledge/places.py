@@ -68,14 +68,6 @@ async def find_location(session: AsyncSession, text: str) -> Location | None:
     return best[2] if best else None
 
 
-async def place_by_name(session: AsyncSession, name: str) -> Place | None:
-    wanted = fold(name)
-    for place in await _all_places(session):
-        if fold(place.name) == wanted:
-            return place
-    return None
-
-
 async def loket_for(session: AsyncSession, location: Location) -> Leerwerkloket | None:
     """The Leerwerkloket for a place or region; a province alone is ambiguous (None)."""
     if location.region is None:

@@ -123,6 +123,7 @@ class CourseIndex:
 
     def __post_init__(self) -> None:
         n = len(self.courses)
+        self._by_pk = {course.pk: course for course in self.courses}
         self._postings: dict[str, _Postings] = {}
         field_terms: dict[str, list[Counter[str]]] = {f: [] for f in FIELD_WEIGHTS}
         for course in self.courses:
@@ -159,6 +160,9 @@ class CourseIndex:
         )
         self._prefix_words = [w for w in self._words if len(w) >= 5]
         self._build_filters()
+
+    def course(self, pk: int) -> CourseRecord | None:
+        return self._by_pk.get(pk)
 
     def _build_filters(self) -> None:
         courses = self.courses
