@@ -241,8 +241,7 @@ async def plan_personal(session: AsyncSession, now: datetime, zone: str) -> int:
         .where(
             NudgePreference.stopped.is_(False),
             NudgePreference.every_days > 0,
-            (NudgePreference.last_planned_on.is_(None))
-            | (NudgePreference.last_planned_on < today),
+            (NudgePreference.last_planned_on.is_(None)) | (NudgePreference.last_planned_on < today),
             User.consent.is_(True),
         )
     )
