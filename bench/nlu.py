@@ -97,7 +97,8 @@ def main() -> None:
         parse = _child("--phase", "parse", "--dir", str(directory), "-n", str(args.n))
     print(
         f"training: {train['train_seconds']} s on {train['examples']} examples "
-        f"({train['rows']} rows with typo augmentation), peak RSS {train['peak_rss_mib']} MiB"
+        f"({train['rows']} rows with typo and concept-swap augmentation), "
+        f"peak RSS {train['peak_rss_mib']} MiB"
     )
     print(f"model on disk: {train['model_mib']} MiB; load {parse['load_seconds']} s")
     print(

@@ -147,30 +147,28 @@ def _nlu(args: argparse.Namespace) -> int:
         )
         return 0
 
-    model = nlu.load_or_train()
     if args.nlu_command == "parse":
+        model = nlu.load_or_train()
         lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
         for line in lines:
             if line.strip() or args.text is not None:
                 print(json.dumps(model.parse(line), ensure_ascii=False), flush=True)
         return 0
 
-    if args.cv:
-        paths = None
-        if args.path is not None:
-            paths = sorted(args.path.glob("*.yml")) if args.path.is_dir() else [args.path]
-        data = nlu.load_training_data(paths)
-        report = nlu.cross_validate(args.cv, data)
-    else:
-        if args.path is None:
-            print("leerloop nlu evaluate: give a test file, or --cv K", file=sys.stderr)
-            return 2
+    files = None
+    if args.path is not None:
         if not args.path.exists():
             print(f"leerloop nlu evaluate: no such file: {args.path}", file=sys.stderr)
             return 2
         files = sorted(args.path.glob("*.yml")) if args.path.is_dir() else [args.path]
+    if args.cv:  # trains its own models, one per fold
+        report = nlu.cross_validate(args.cv, nlu.load_training_data(files))
+    elif files is None:
+        print("leerloop nlu evaluate: give a test file, or --cv K", file=sys.stderr)
+        return 2
+    else:
         examples = [e for f in files for e in nlu.load_yaml(f).examples]
-        report = nlu.evaluate(model, examples)
+        report = nlu.evaluate(nlu.load_or_train(), examples)
     print(
         json.dumps(report, ensure_ascii=False, indent=2) if args.json else nlu.format_report(report)
     )

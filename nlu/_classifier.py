@@ -1,8 +1,11 @@
-"""Intent classifiers. Two are built and compared by cross-validation (see config.yml):
+"""Intent classifiers, compared by cross-validation (see config.yml):
 
 - `char_word_logreg`: TF-IDF over character n-grams of the folded text (robust to typos and
-  missing accents) and over lemma n-grams with entity-type tokens, then multinomial logistic
-  regression (deterministic, calibrated enough for a fallback threshold);
+  missing accents) and over lemma n-grams with entity and concept tokens, then multinomial
+  logistic regression (deterministic, calibrated enough for a fallback threshold);
+- `logreg_ensemble`: the average of three such regressions, one on both views, one on the
+  characters only, one on the lemmas only (each view is regularised on its own, so neither
+  drowns the other);
 - `spacy_textcat`: spaCy's bag-of-words text categoriser over the same lemma stream.
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import joblib
 import numpy as np
@@ -44,12 +47,18 @@ class IntentClassifier(Protocol):
     def save(self, directory: Path) -> None: ...
 
 
+View = Literal["chars", "words"]
+
+
 class CharWordLogReg:
     name = "char_word_logreg"
 
-    def __init__(self, settings: ClassifierSettings, seed: int) -> None:
+    def __init__(
+        self, settings: ClassifierSettings, seed: int, views: tuple[View, ...] = ("chars", "words")
+    ) -> None:
         self.settings = settings
         self.seed = seed
+        self.views = views
         self.labels: list[str] = []
         self.chars = TfidfVectorizer(
             analyzer="char_wb",
@@ -68,13 +77,12 @@ class CharWordLogReg:
         self.model = LogisticRegression(C=settings.C, max_iter=5000, random_state=seed)
 
     def _matrix(self, inputs: list[Features], *, fit: bool = False):  # type: ignore[no-untyped-def]
-        chars = [f.chars for f in inputs]
-        words = [f.words for f in inputs]
-        if fit:
-            return hstack(
-                [self.chars.fit_transform(chars), self.words.fit_transform(words)]
-            ).tocsr()
-        return hstack([self.chars.transform(chars), self.words.transform(words)]).tocsr()
+        blocks = []
+        for view in self.views:
+            vectoriser = self.chars if view == "chars" else self.words
+            texts = [getattr(f, view) for f in inputs]
+            blocks.append(vectoriser.fit_transform(texts) if fit else vectoriser.transform(texts))
+        return hstack(blocks).tocsr()
 
     def fit(self, inputs: list[Features], labels: list[str]) -> None:
         self.model.fit(self._matrix(inputs, fit=True), labels)
@@ -82,6 +90,30 @@ class CharWordLogReg:
 
     def predict_proba(self, inputs: list[Features]) -> Probabilities:
         result: Probabilities = self.model.predict_proba(self._matrix(inputs))
+        return result
+
+    def save(self, directory: Path) -> None:
+        joblib.dump(self, directory / "classifier.joblib")
+
+
+class LogRegEnsemble:
+    name = "logreg_ensemble"
+
+    def __init__(self, settings: ClassifierSettings, seed: int) -> None:
+        self.members = [
+            CharWordLogReg(settings, seed),
+            CharWordLogReg(settings, seed, views=("chars",)),
+            CharWordLogReg(settings, seed, views=("words",)),
+        ]
+        self.labels: list[str] = []
+
+    def fit(self, inputs: list[Features], labels: list[str]) -> None:
+        for member in self.members:
+            member.fit(inputs, labels)
+        self.labels = self.members[0].labels
+
+    def predict_proba(self, inputs: list[Features]) -> Probabilities:
+        result: Probabilities = np.mean([m.predict_proba(inputs) for m in self.members], axis=0)
         return result
 
     def save(self, directory: Path) -> None:
@@ -145,6 +177,8 @@ def _text(features: Features) -> str:
 def make_classifier(settings: ClassifierSettings, seed: int) -> IntentClassifier:
     if settings.kind == "spacy_textcat":
         return SpacyTextcat(settings, seed)
+    if settings.kind == "logreg_ensemble":
+        return LogRegEnsemble(settings, seed)
     return CharWordLogReg(settings, seed)
 
 

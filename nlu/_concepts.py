@@ -1,6 +1,8 @@
 """Concept features: lookup tables named `concept_*` (nlu/data/concepts.yml) mark words of a
 concept in the text; the classifier sees `__concept_<name>__` tokens (as Rasa's lookup-table
-features do for DIET). Also: training-time augmentation with typos."""
+features do for DIET). Also: training-time augmentation with typos and with a concept word
+swapped for another word of the same concept ("ik wil mijn saldo zien" -> "ik wil mijn
+tegoed zien"), so the classifier learns the concept, not only the words the examples use."""
 
 from __future__ import annotations
 
@@ -30,6 +32,15 @@ def concept_table(nlp: Language, data: TrainingData) -> dict[str, list[str]]:
     return table
 
 
+def concept_surfaces(data: TrainingData) -> dict[str, list[str]]:
+    """Concept name -> its phrases as written in the lookup tables."""
+    surfaces: dict[str, list[str]] = {}
+    for name, phrases in data.lookups.items():
+        if name.startswith(PREFIX):
+            surfaces.setdefault(name.removeprefix(PREFIX), []).extend(phrases)
+    return surfaces
+
+
 class ConceptMatcher:
     def __init__(self, table: dict[str, list[str]]) -> None:
         self.table = table
@@ -37,6 +48,29 @@ class ConceptMatcher:
 
     def tokens(self, doc: Doc) -> list[str]:
         return [f"__concept_{c}__" for _, _, concepts in self.index.matches(doc) for c in concepts]
+
+    def paraphrase(
+        self,
+        examples: Sequence[Example],
+        nlp: Language,
+        surfaces: dict[str, list[str]],
+        seed: int,
+    ) -> list[Example]:
+        """One copy of each example with a concept phrase swapped for another phrase of the
+        same concept (examples without a concept phrase get none; entities are dropped)."""
+        rng = random.Random(seed)  # noqa: S311  (augmentation, not security)
+        out = []
+        for example, doc in zip(examples, nlp.pipe(e.text for e in examples), strict=True):
+            found = list(self.index.matches(doc))
+            if not found:
+                continue
+            start, end, concepts = rng.choice(found)
+            phrase = rng.choice(surfaces[rng.choice(concepts)])
+            begin, finish = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+            if doc.text[begin:finish].casefold() == phrase.casefold():
+                continue
+            out.append(Example(f"{doc.text[:begin]}{phrase}{doc.text[finish:]}", example.intent))
+        return out
 
 
 def _typo(word: str, rng: random.Random) -> str:

@@ -21,12 +21,13 @@ class EntitySettings(_Strict):
 
 
 class ClassifierSettings(_Strict):
-    kind: Literal["char_word_logreg", "spacy_textcat"] = "char_word_logreg"
+    kind: Literal["char_word_logreg", "logreg_ensemble", "spacy_textcat"] = "char_word_logreg"
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     C: float = Field(default=20.0, gt=0)
     textcat_epochs: int = Field(default=20, gt=0)
     augment_typos: bool = True
+    augment_synonyms: bool = True
 
 
 class FallbackSettings(_Strict):

@@ -16,7 +16,7 @@ import spacy
 from spacy.language import Language
 
 from nlu._classifier import Features, IntentClassifier, load_classifier, make_classifier
-from nlu._concepts import ConceptMatcher, augment, concept_table
+from nlu._concepts import ConceptMatcher, augment, concept_surfaces, concept_table
 from nlu._config import CONFIG_FILE, NluConfig, load_config
 from nlu._data import DATA_DIR, Example, TrainingData, fingerprint, load_training_data
 from nlu._entities import EntityConfig, EntityExtractor
@@ -90,6 +90,10 @@ class NluModel:
         train_on = (
             augment(originals, config.random_seed) if config.classifier.augment_typos else originals
         )
+        if config.classifier.augment_synonyms:
+            train_on += concepts.paraphrase(
+                originals, nlp, concept_surfaces(data), config.random_seed
+            )
         model.classifier.fit(
             model.featurise([e.text for e in train_on]), [e.intent for e in train_on]
         )

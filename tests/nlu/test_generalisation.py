@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from nlu import NluModel, evaluate, load_training_data
+from nlu import NluModel, evaluate, load_training_data, load_yaml
+from nlu._data import _key
 
 UNRELATED = Path(__file__).parent / "unrelated_sentences.txt"
 
@@ -42,3 +43,21 @@ def test_unrelated_sentences_rarely_get_a_domain_intent(nlu_model: NluModel) -> 
         if r["intent"]["name"] not in ("out_of_scope", "nlu_fallback")
     ]
     assert len(domain) / len(results) <= 0.05, domain
+
+
+HELD_OUT = Path(__file__).parent / "held_out.yml"
+
+
+def test_held_out_sentences_are_not_in_the_training_data() -> None:
+    training = {_key(e.text) for e in load_training_data().examples}
+    held_out = load_yaml(HELD_OUT).examples
+    assert len(held_out) >= 100
+    assert not [e.text for e in held_out if _key(e.text) in training]
+
+
+def test_held_out_typical_sentences(nlu_model: NluModel) -> None:
+    """Plain, typical requests for every intent, none of them trained on."""
+    held_out = load_yaml(HELD_OUT).examples
+    report = evaluate(nlu_model, held_out)
+    assert set(report["per_intent"]) == {e.intent for e in held_out}
+    assert report["macro_f1"] >= 0.95, report["confusions"]
