@@ -44,8 +44,6 @@ class IntentClassifier(Protocol):
 
     def predict_proba(self, inputs: list[Features]) -> Probabilities: ...
 
-    def save(self, directory: Path) -> None: ...
-
 
 View = Literal["chars", "words"]
 
@@ -92,9 +90,6 @@ class CharWordLogReg:
         result: Probabilities = self.model.predict_proba(self._matrix(inputs))
         return result
 
-    def save(self, directory: Path) -> None:
-        joblib.dump(self, directory / "classifier.joblib")
-
 
 class LogRegEnsemble:
     name = "logreg_ensemble"
@@ -115,9 +110,6 @@ class LogRegEnsemble:
     def predict_proba(self, inputs: list[Features]) -> Probabilities:
         result: Probabilities = np.mean([m.predict_proba(inputs) for m in self.members], axis=0)
         return result
-
-    def save(self, directory: Path) -> None:
-        joblib.dump(self, directory / "classifier.joblib")
 
 
 class SpacyTextcat:
@@ -165,9 +157,6 @@ class SpacyTextcat:
             rows.append([doc.cats[label] for label in self.labels])
         return np.asarray(rows, dtype=np.float64)
 
-    def save(self, directory: Path) -> None:
-        joblib.dump(self, directory / "classifier.joblib")
-
 
 def _text(features: Features) -> str:
     # An utterance of only punctuation has no words; textcat needs at least one token.
@@ -180,6 +169,10 @@ def make_classifier(settings: ClassifierSettings, seed: int) -> IntentClassifier
     if settings.kind == "logreg_ensemble":
         return LogRegEnsemble(settings, seed)
     return CharWordLogReg(settings, seed)
+
+
+def save_classifier(classifier: IntentClassifier, directory: Path) -> None:
+    joblib.dump(classifier, directory / "classifier.joblib")
 
 
 def load_classifier(directory: Path) -> IntentClassifier:

@@ -18,27 +18,24 @@ from nlu._phrases import PhraseIndex
 PREFIX = "concept_"
 
 
-def concept_table(nlp: Language, data: TrainingData) -> dict[str, list[str]]:
-    """Folded-lemma phrase -> concept names, from the `concept_*` lookup tables."""
-    table: dict[str, list[str]] = {}
-    for name, phrases in data.lookups.items():
-        if not name.startswith(PREFIX):
-            continue
-        concept = name.removeprefix(PREFIX)
-        for doc in nlp.pipe(phrases):
-            key = " ".join(t.norm_ for t in doc)
-            if concept not in table.setdefault(key, []):
-                table[key].append(concept)
-    return table
-
-
 def concept_surfaces(data: TrainingData) -> dict[str, list[str]]:
-    """Concept name -> its phrases as written in the lookup tables."""
+    """Concept name -> its phrases as written in the `concept_*` lookup tables."""
     surfaces: dict[str, list[str]] = {}
     for name, phrases in data.lookups.items():
         if name.startswith(PREFIX):
             surfaces.setdefault(name.removeprefix(PREFIX), []).extend(phrases)
     return surfaces
+
+
+def concept_table(nlp: Language, data: TrainingData) -> dict[str, list[str]]:
+    """Folded-lemma phrase -> concept names."""
+    table: dict[str, list[str]] = {}
+    for concept, phrases in concept_surfaces(data).items():
+        for doc in nlp.pipe(phrases):
+            key = " ".join(t.norm_ for t in doc)
+            if concept not in table.setdefault(key, []):
+                table[key].append(concept)
+    return table
 
 
 class ConceptMatcher:

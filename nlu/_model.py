@@ -15,7 +15,13 @@ import joblib
 import spacy
 from spacy.language import Language
 
-from nlu._classifier import Features, IntentClassifier, load_classifier, make_classifier
+from nlu._classifier import (
+    Features,
+    IntentClassifier,
+    load_classifier,
+    make_classifier,
+    save_classifier,
+)
 from nlu._concepts import ConceptMatcher, augment, concept_surfaces, concept_table
 from nlu._config import CONFIG_FILE, NluConfig, load_config
 from nlu._data import DATA_DIR, Example, TrainingData, fingerprint, load_training_data
@@ -88,7 +94,9 @@ class NluModel:
         )
         originals = list(examples if examples is not None else data.examples)
         train_on = (
-            augment(originals, config.random_seed) if config.classifier.augment_typos else originals
+            augment(originals, config.random_seed)
+            if config.classifier.augment_typos
+            else list(originals)
         )
         if config.classifier.augment_synonyms:
             train_on += concepts.paraphrase(
@@ -175,7 +183,7 @@ class NluModel:
         self.nlp.to_disk(tmp / "spacy")
         joblib.dump(self.extractor.by_norm, tmp / "lookups.joblib", compress=3)
         joblib.dump(self.concepts.table, tmp / "concepts.joblib")
-        self.classifier.save(tmp)
+        save_classifier(self.classifier, tmp)
         (tmp / "config.json").write_text(self.config.model_dump_json(indent=2))
         (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2))
         _remove_tree(directory)
