@@ -1,4 +1,5 @@
-"""Actions that flows call (wallet, courses, reflection, loops, nudges, teams, privacy).
+"""Chat actions: what flow steps call (wallet, courses, reflection, loops, nudges, teams,
+privacy). The rules themselves live in `services/` and `knowledge/`.
 
 Importing this package registers every action.
 """
@@ -8,14 +9,10 @@ from actions import (
     coaching,
     courses,
     loops,
-    nudges,
     nudges_chat,
-    organisations,
     privacy,
+    profile,
     regulations,
-    teams,
-    users,
-    wallet,
     wallet_chat,
 )
 from actions._registry import (
@@ -28,9 +25,6 @@ from actions._registry import (
     action_names,
     get_action,
 )
-from actions.organisations import authenticate, create_organisation
-from actions.privacy import delete_user_data, export_user_data, personal_tables
-from actions.users import find_user, get_or_create_user, mark_blocked
 
 __all__ = [
     "Action",
@@ -41,25 +35,13 @@ __all__ = [
     "action",
     "action_names",
     "advisor",
-    "authenticate",
     "coaching",
     "courses",
-    "create_organisation",
-    "delete_user_data",
-    "export_user_data",
-    "find_user",
     "get_action",
-    "get_or_create_user",
     "loops",
-    "mark_blocked",
-    "nudges",
     "nudges_chat",
-    "organisations",
-    "personal_tables",
     "privacy",
+    "profile",
     "regulations",
-    "teams",
-    "users",
-    "wallet",
     "wallet_chat",
 ]

@@ -11,12 +11,12 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from actions._format import day
 from actions._registry import ActionContext, ActionResult, Say, action
+from actions.formatting import day
 from core.models import Reflection
 from knowledge import find_location, find_regulation
-from knowledge._text import fold
 from knowledge.occupations import OccupationRef, occupation_index, skill_groups_for
+from knowledge.text import fold
 
 RATINGS = {"r1": 1, "r2": 2, "r3": 3, "r4": 4}
 STRONG = 3

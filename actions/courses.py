@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from actions._format import day, euro
 from actions._registry import ActionContext, ActionResult, Say, action
-from actions.wallet import spendable
+from actions.formatting import day, euro
 from knowledge import (
     CourseIndex,
     CourseRecord,
@@ -19,7 +18,8 @@ from knowledge import (
     find_location,
     search_courses,
 )
-from knowledge._text import words
+from knowledge.text import words
+from services.wallet import spendable
 
 PAGE = 3
 CANCEL = "cancel"

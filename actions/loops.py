@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from actions._format import day, euro
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.coaching import dont_know
 from actions.courses import chosen_course, course_value
-from actions.wallet import add_achievement, spendable
+from actions.formatting import day, euro
 from core.models import LearningLoop, LoopStatus, LoopStep
 from knowledge import SearchQuery, course_index, find_location
 from knowledge.search import CourseRecord
+from services.wallet import add_achievement, spendable
 
 DEADLINES = {"m1": 30, "m3": 91, "m6": 182, "y1": 365}
 PRACTICE = "practice"

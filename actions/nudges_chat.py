@@ -8,9 +8,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from actions._format import day
 from actions._registry import ActionContext, ActionResult, Say, action
-from actions.nudges import (
+from actions.formatting import day
+from core.models import LoopStep, OutboxMessage, Team
+from services.nudges import (
     add_reminder,
     create_campaign,
     ensure_preference,
@@ -19,8 +20,7 @@ from actions.nudges import (
     preference,
     stop_all,
 )
-from actions.teams import managed_teams
-from core.models import LoopStep, OutboxMessage, Team
+from services.teams import managed_teams
 
 WEEKDAYS = ("d0", "d1", "d2", "d3", "d4", "d5", "d6")
 _WEEKDAY_WORDS = {

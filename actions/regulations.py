@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions._format import day
 from actions._registry import ActionContext, ActionResult, Say, action
+from actions.formatting import day
 from knowledge import find_regulation, list_regulations, open_alternatives
 from knowledge.models import Regulation
 

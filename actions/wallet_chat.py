@@ -7,12 +7,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from actions._format import day, euro
-from actions._ledger import Shortfall
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.courses import chosen_course, course_value
-from actions.teams import join_team, managed_teams, team_by_code, team_summary
-from actions.wallet import (
+from actions.formatting import day, euro
+from core.models import Booking, BookingStatus, FundSource, TeamRole
+from knowledge import SearchQuery, course_index, list_regulations
+from knowledge.search import CourseRecord
+from services.ledger import Shortfall
+from services.teams import join_team, managed_teams, team_by_code, team_summary
+from services.wallet import (
     WalletError,
     book,
     cancel_booking,
@@ -22,9 +25,6 @@ from actions.wallet import (
     spendable,
     summary,
 )
-from core.models import Booking, BookingStatus, FundSource, TeamRole
-from knowledge import SearchQuery, course_index, list_regulations
-from knowledge.search import CourseRecord
 
 HISTORY_PAGE = 5
 CANCEL = "cancel"

@@ -12,12 +12,12 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from actions.teams import CreditOrder, create_team, credit_team
 from bot import Services
 from core.db import utcnow
 from core.models import Channel, Organisation, OrgKind
 from core.settings import Settings
 from dialogues import DialogueManager, IncomingMessage, Reply, load_state
+from services.teams import CreditOrder, create_team, credit_team
 
 PATHS: dict[str, list[str]] = {
     "onboarding + consent + nudges": ["/start", "Ja, dat is goed", "Ja, op maandagochtend"],
@@ -113,7 +113,7 @@ async def _run() -> dict[str, int]:
                 if name.startswith("join_team") and turns == 3:
                     await _credit(services)
             async with services.sessions() as session:
-                from actions import find_user
+                from services import find_user
 
                 user = await find_user(
                     session=session, channel=Channel.CONSOLE, external_id="bench"

@@ -11,9 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions import authenticate
 from bot._services import Services
 from core.models import Organisation, OrgKind
+from services import authenticate
 
 _bearer = HTTPBearer(auto_error=False)
 

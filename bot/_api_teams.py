@@ -8,8 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from actions.nudges import campaign_counts, create_campaign, member_count
-from actions.teams import (
+from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
+from core.db import utcnow
+from core.models import Campaign, FundSource, Organisation, OrgKind, Team
+from services.nudges import create_campaign, member_count
+from services.outbox import campaign_counts
+from services.teams import (
     CreditOrder,
     DuplicateRequest,
     TeamError,
@@ -20,9 +24,6 @@ from actions.teams import (
     manager_link,
     team_summary,
 )
-from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
-from core.db import utcnow
-from core.models import Campaign, FundSource, Organisation, OrgKind, Team
 
 Employer = Annotated[Organisation, Depends(require_kind(OrgKind.EMPLOYER))]
 

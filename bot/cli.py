@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from actions import create_organisation
 from bot import _cli_kb
 from core.db import create_engine, session_factory, upgrade
 from core.models import OrgKind
 from core.settings import Settings, get_settings
+from services import create_organisation
 
 if TYPE_CHECKING:
     from bot._services import Services
@@ -58,11 +58,11 @@ async def _chat(settings: Settings, user: str | None) -> None:
 
 
 async def _demo_wallet(services: Services) -> None:
-    from actions import get_or_create_user
-    from actions.wallet import ensure_demo_wallet
     from bot.console import DEFAULT_CONSOLE_USER
     from core.db import utcnow
     from core.models import Channel
+    from services import get_or_create_user
+    from services.wallet import ensure_demo_wallet
 
     async with services.sessions() as session, session.begin():
         user = await get_or_create_user(

@@ -23,24 +23,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from actions._format import day, euro
-from actions.nudges import (
+from actions.formatting import day, euro
+from bot._rate_limit import LOW
+from bot._services import Services
+from core.db import utcnow
+from core.models import OutboxStatus
+from dialogues import ResponseCatalogue
+from services.nudges import plan_personal, plan_reminders, queue_campaigns
+from services.outbox import (
     Outgoing,
     block_user,
     claim_due,
     mark_final,
     mark_retry,
     mark_sent,
-    plan_personal,
-    plan_reminders,
-    queue_campaigns,
     requeue_interrupted,
 )
-from bot._rate_limit import LOW
-from bot._services import Services
-from core.db import utcnow
-from core.models import OutboxStatus
-from dialogues import ResponseCatalogue
 
 logger = logging.getLogger(__name__)
 

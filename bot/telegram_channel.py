@@ -25,12 +25,12 @@ from telegram.ext import (
     filters,
 )
 
-from actions import mark_blocked
 from bot._http_request import AiohttpRequest
 from bot._rate_limit import PriorityRateLimiter
 from bot._services import Services
 from core.models import Channel
 from dialogues import IncomingMessage, Reply
+from services import mark_blocked
 
 logger = logging.getLogger(__name__)
 

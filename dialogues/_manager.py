@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import ActionContext, Attachment, Say, get_action, get_or_create_user
+from actions import ActionContext, Attachment, Say, get_action
 from core.db import utcnow
 from core.models import ConversationState, User
 from core.settings import Settings
@@ -24,6 +24,7 @@ from dialogues._flows import END, Ask, Flow, FlowSet, Step
 from dialogues._messages import Button, IncomingMessage, Reply
 from dialogues._responses import ResponseCatalogue
 from dialogues._state import DialogueState, Frame
+from services import get_or_create_user
 
 logger = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation
-from knowledge._text import fold
 from knowledge.catalogue import bump_revision
 from knowledge.models import Course, CourseOffering, Place, Skill
 from knowledge.search import FORMATS, LEVELS
+from knowledge.text import fold
 
 PROVINCES = (
     "Groningen",

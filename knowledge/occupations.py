@@ -15,8 +15,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge._text import fold
 from knowledge.models import Occupation, Skill
+from knowledge.text import fold
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _FUZZY_CUTOFF = 90

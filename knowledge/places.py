@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge._text import fold
 from knowledge.models import Leerwerkloket, Place
+from knowledge.text import fold
 
 _WORD_EDGE = r"(?<![a-z0-9]){}(?![a-z0-9])"
 

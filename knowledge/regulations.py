@@ -11,8 +11,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge._text import fold
 from knowledge.models import Regulation
+from knowledge.text import fold
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 KINDS = ("subsidie", "lening", "fiscaal", "advies", "budget", "fonds", "beleid")

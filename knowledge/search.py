@@ -18,7 +18,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from knowledge._text import (
+from knowledge.text import (
     SYNONYM_PREFIX,
     Vocabulary,
     index_terms,

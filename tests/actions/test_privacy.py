@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import delete_user_data, export_user_data, get_or_create_user, personal_tables
 from core.models import Channel, ConversationState, User
 from core.settings import Settings
 from dialogues import DialogueManager, IncomingMessage
+from services import delete_user_data, export_user_data, get_or_create_user, personal_tables
 
 pytestmark = pytest.mark.db
 
@@ -101,11 +101,11 @@ async def test_export_and_delete_cover_wallet_coaching_and_nudges(
     (the employer's team itself stays)."""
     from datetime import timedelta
 
-    from actions import create_organisation
-    from actions.nudges import add_reminder
-    from actions.teams import CreditOrder, create_team, credit_team
     from core.db import utcnow
     from core.models import OrgKind, Team
+    from services import create_organisation
+    from services.nudges import add_reminder
+    from services.teams import CreditOrder, create_team, credit_team
 
     async with sessions() as session, session.begin():
         employer, _ = await create_organisation(session=session, name="W", kind=OrgKind.EMPLOYER)

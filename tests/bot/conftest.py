@@ -8,12 +8,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions import create_organisation
 from bot import Services
 from bot.http_api import create_api
 from core.models import OrgKind
 from core.settings import Settings
 from dialogues import DialogueManager
+from services import create_organisation
 
 
 @pytest.fixture

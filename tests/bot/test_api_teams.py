@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from actions.teams import join_team
-from actions.wallet import book
 from bot import Services
 from core.models import Channel, OrgKind, Team, TeamRole, User
+from services.teams import join_team
+from services.wallet import book
 from tests.bot.conftest import token_for
 
 pytestmark = pytest.mark.db
@@ -169,8 +169,8 @@ async def test_summary_shows_individuals_only_with_their_consent(
 async def test_team_nudges_now_or_later_with_counts(
     client: httpx.AsyncClient, services: Services, employer: dict[str, str]
 ) -> None:
-    from actions.nudges import queue_campaigns
     from core.db import utcnow
+    from services.nudges import queue_campaigns
 
     team = await _team(client, employer)
     await _members(services, team["team_id"], False, True)

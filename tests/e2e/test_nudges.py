@@ -13,9 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from actions import create_organisation
-from actions.nudges import create_campaign, ensure_preference
-from actions.teams import create_team, join_team
 from bot import Services
 from bot.nudge_delivery import NudgeDelivery
 from bot.telegram_channel import TelegramChannel
@@ -30,6 +27,9 @@ from core.models import (
     User,
 )
 from knowledge import seed_knowledge
+from services import create_organisation
+from services.nudges import create_campaign, ensure_preference
+from services.teams import create_team, join_team
 from tests.support import FakeTelegram
 from tests.support.processes import LeerloopProcess, clean_env, free_port
 
@@ -161,7 +161,7 @@ async def test_campaign_honours_opt_outs_403_and_429(
     delivery: NudgeDelivery,
     clock: Clock,
 ) -> None:
-    from actions.nudges import campaign_counts
+    from services.outbox import campaign_counts
 
     services = telegram_bot.services
     clock.now = MONDAY_0859.replace(hour=10)

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from actions import create_organisation, personal_tables
-from actions.teams import CreditOrder, create_team, credit_team
 from bot.telegram_channel import TelegramChannel
 from core.models import Channel, OrgKind, Team, User
+from services import create_organisation, personal_tables
+from services.teams import CreditOrder, create_team, credit_team
 from tests.support import FakeTelegram
 from tests.support.fake_telegram import SentMessage
 from tests.support.processes import LeerloopProcess, clean_env, free_port

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import create_organisation
 from core.models import Organisation, OrgKind
 from knowledge import (
     CourseDataError,
@@ -27,6 +26,7 @@ from knowledge import (
 )
 from knowledge.models import Course, Leerwerkloket, Occupation, Place, Skill
 from knowledge.regulations import status
+from services import create_organisation
 from tests.knowledge.conftest import TODAY
 
 pytestmark = pytest.mark.db

@@ -34,12 +34,12 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import create_organisation, find_user
-from actions.teams import CreditOrder, create_team, credit_team
 from core.db import utcnow
 from core.models import Channel, OrgKind, Team
 from core.settings import Settings
 from dialogues import DialogueManager, IncomingMessage, Reply, ResponseCatalogue, load_state
+from services import create_organisation, find_user
+from services.teams import CreditOrder, create_team, credit_team
 
 
 class TeamSetup(BaseModel):

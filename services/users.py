@@ -1,4 +1,4 @@
-"""Users: find or create by channel and chat id; consent."""
+"""Users: find or create by channel and chat id; mark blocked chats."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions._registry import ActionContext, ActionResult, action
 from core.models import Channel, User
 
 
@@ -28,36 +27,6 @@ async def get_or_create_user(*, session: AsyncSession, channel: Channel, externa
 async def find_user(*, session: AsyncSession, channel: Channel, external_id: str) -> User | None:
     stmt = select(User).where(User.channel == channel, User.external_id == external_id)
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-def _profile_slots(user: User) -> dict[str, object]:
-    return {"has_consent": user.consent, "name": user.name or ""}
-
-
-@action("load_profile")
-async def load_profile(ctx: ActionContext) -> ActionResult:
-    """Put what the bot may use about the user into slots."""
-    return ActionResult(slots=_profile_slots(ctx.user))
-
-
-@action("give_consent")
-async def give_consent(ctx: ActionContext) -> ActionResult:
-    """Record consent; only now is the display name kept."""
-    ctx.user.consent = True
-    ctx.user.consent_at = ctx.now
-    if ctx.display_name:
-        ctx.user.name = ctx.display_name[:100]
-    return ActionResult(slots=_profile_slots(ctx.user))
-
-
-@action("withdraw_consent")
-async def withdraw_consent(ctx: ActionContext) -> ActionResult:
-    """Withdraw consent and drop what was kept because of it."""
-    ctx.user.consent = False
-    ctx.user.consent_at = None
-    ctx.user.name = None
-    ctx.user.region = None
-    return ActionResult(slots=_profile_slots(ctx.user))
 
 
 async def mark_blocked(

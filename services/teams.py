@@ -17,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions._ledger import is_live, remaining
-from actions.wallet import EXPIRY_WARNING_DAYS, credit, split_entries
 from core.models import (
     Booking,
     BookingStatus,
@@ -32,6 +30,8 @@ from core.models import (
     User,
     WalletEntry,
 )
+from services.ledger import is_live, remaining
+from services.wallet import EXPIRY_WARNING_DAYS, credit, split_entries
 
 INVITE_PREFIX = "team_"
 MANAGER_PREFIX = "mgr_"

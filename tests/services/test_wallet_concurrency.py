@@ -13,10 +13,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from actions import create_organisation
-from actions._ledger import Shortfall
-from actions.teams import create_team, join_team
-from actions.wallet import book, credit, spendable
 from bot import Services
 from bot.http_api import create_api
 from core.db import create_engine, session_factory
@@ -31,6 +27,10 @@ from core.models import (
 )
 from core.settings import Settings
 from dialogues import DialogueManager
+from services import create_organisation
+from services.ledger import Shortfall
+from services.teams import create_team, join_team
+from services.wallet import book, credit, spendable
 from tests.support.databases import DATABASES, migrated_postgres, migrated_sqlite, postgres_url
 
 TODAY = date(2026, 11, 27)

@@ -16,7 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions._ledger import (
+from core.models import (
+    Achievement,
+    Booking,
+    BookingStatus,
+    EntryKind,
+    FundSource,
+    User,
+    WalletEntry,
+)
+from knowledge.text import fold
+from services.ledger import (
     Eligible,
     Lot,
     Movement,
@@ -28,16 +38,6 @@ from actions._ledger import (
     plan_reservation,
     remaining,
 )
-from core.models import (
-    Achievement,
-    Booking,
-    BookingStatus,
-    EntryKind,
-    FundSource,
-    User,
-    WalletEntry,
-)
-from knowledge._text import fold
 
 EXPIRY_WARNING_DAYS = 60
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
 import core.models  # noqa: F401  (registers the tables on Base.metadata)
 import knowledge.models  # noqa: F401
-from alembic import context
 from core.db import Base, create_engine
 from core.settings import get_settings
 

@@ -8,9 +8,9 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
 import core.db
-from alembic import op
 
 revision = "0003"
 down_revision = "0002"

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import authenticate, create_organisation
 from core.models import Organisation, OrgKind
+from services import authenticate, create_organisation
 
 pytestmark = pytest.mark.db
 

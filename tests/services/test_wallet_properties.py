@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from actions._ledger import (
+from core.db import Base, create_engine, session_factory
+from core.models import Booking, BookingStatus, Channel, EntryKind, FundSource, User, WalletEntry
+from services.ledger import (
     Eligible,
     Lot,
     Movement,
@@ -28,9 +30,7 @@ from actions._ledger import (
     plan_reservation,
     remaining,
 )
-from actions.wallet import book, cancel_booking, complete_booking, credit, spendable
-from core.db import Base, create_engine, session_factory
-from core.models import Booking, BookingStatus, Channel, EntryKind, FundSource, User, WalletEntry
+from services.wallet import book, cancel_booking, complete_booking, credit, spendable
 
 START = date(2026, 11, 27)
 EARMARKS = (None, None, None, "veiligheid")
@@ -165,7 +165,7 @@ async def _run_on_database(ops: list[tuple]) -> None:  # type: ignore[type-arg]
                 elif kind == "book":
                     _, price, safety = op
                     title = "Veiligheid op het werk" if safety else "Excel"
-                    from actions.wallet import eligible_for
+                    from services.wallet import eligible_for
 
                     eligible = eligible_for(title)
                     have = await spendable(session, user, today, eligible)
