@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install model run test lint lock clean
+.PHONY: install model run test test-slow test-all lint lock clean
 
 install: $(STAMP)
 
@@ -22,7 +22,15 @@ model: install
 run: model
 	$(BIN)/leerloop start
 
+# Every behaviour, quickly. Retraining, the classifiers config.yml does not use and the wheel
+# build are marked slow: `make test-slow` (CI runs both), `make test-all` for everything at once.
 test: model
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: model
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+test-all: model
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,8 +1,11 @@
 """Chat actions: what flow steps call (wallet, courses, reflection, loops, nudges, teams,
 privacy). The rules themselves live in `services/` and `knowledge/`.
 
-Importing this package registers every action.
+`default_actions()` is the registry the dialogue manager uses: every `@action` in the modules
+listed there (a new module of actions is added to that list).
 """
+
+from functools import cache
 
 from actions import (
     advisor,
@@ -18,26 +21,54 @@ from actions import (
 from actions._registry import (
     Action,
     ActionContext,
+    ActionRegistry,
     ActionResult,
     Attachment,
+    Event,
     Say,
+    SendFile,
+    SlotSet,
+    UnknownAction,
+    UserDeleted,
     action,
-    action_names,
-    get_action,
 )
+
+_MODULES = (
+    advisor,
+    coaching,
+    courses,
+    loops,
+    nudges_chat,
+    privacy,
+    profile,
+    regulations,
+    wallet_chat,
+)
+
+
+@cache
+def default_actions() -> ActionRegistry:
+    """The registry of every chat action."""
+    return ActionRegistry.collect(_MODULES)
+
 
 __all__ = [
     "Action",
     "ActionContext",
+    "ActionRegistry",
     "ActionResult",
     "Attachment",
+    "Event",
     "Say",
+    "SendFile",
+    "SlotSet",
+    "UnknownAction",
+    "UserDeleted",
     "action",
-    "action_names",
     "advisor",
     "coaching",
     "courses",
-    "get_action",
+    "default_actions",
     "loops",
     "nudges_chat",
     "privacy",

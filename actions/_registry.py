@@ -1,10 +1,18 @@
-"""What a flow step can call: named async actions that take a context and return data."""
+"""What a flow step can call: named async actions that take a context and return data.
+
+An action is close to a pure function (as in rasa-sdk): it reads the declared slots through a
+read-only view and returns what should change — slots to set, texts to say, files to send — as
+data; the dialogue manager applies it and owns the transaction. Actions are registered
+explicitly: `@action("name")` marks a function, and `ActionRegistry.collect(modules)` lists the
+marked functions of the modules it is given (`actions.default_actions()`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,13 +42,35 @@ class Say:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
+class SlotSet:
+    """Set a declared slot (None empties it)."""
+
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class SendFile:
+    attachment: Attachment
+
+
+@dataclass(frozen=True)
+class UserDeleted:
+    """The user's data is gone: end the conversation without saving state."""
+
+
+Event = SlotSet | Say | SendFile | UserDeleted
+
+
+@dataclass(frozen=True)
 class ActionContext:
-    """What an action may read. The session's transaction is owned by the dialogue manager."""
+    """What an action may read. `slots` is read-only (a view of the declared slots); the
+    session's transaction is owned by the dialogue manager."""
 
     session: AsyncSession
     user: User
-    slots: dict[str, Any]
+    slots: Mapping[str, Any]
     settings: Settings
     now: datetime
     display_name: str | None = None
@@ -55,30 +85,61 @@ class ActionResult:
     attachments: list[Attachment] = field(default_factory=list)
     user_deleted: bool = False
 
+    def events(self) -> Iterator[Event]:
+        """The result as typed events, in the order the manager applies them."""
+        for name, value in self.slots.items():
+            yield SlotSet(name, value)
+        yield from self.say
+        for attachment in self.attachments:
+            yield SendFile(attachment)
+        if self.user_deleted:
+            yield UserDeleted()
+
 
 Action = Callable[[ActionContext], Awaitable[ActionResult]]
 
-_ACTIONS: dict[str, Action] = {}
+_MARK = "__leerloop_action__"
 
 
 def action(name: str) -> Callable[[Action], Action]:
-    """Register an action under `name`, the name flows use in `action:`."""
+    """Mark `func` as the action `name` (the name flows use in `action:`)."""
 
-    def register(func: Action) -> Action:
-        if name in _ACTIONS:
-            raise ValueError(f"action {name!r} is registered twice")
-        _ACTIONS[name] = func
+    def mark(func: Action) -> Action:
+        setattr(func, _MARK, name)
         return func
 
-    return register
+    return mark
 
 
-def get_action(name: str) -> Action:
-    try:
-        return _ACTIONS[name]
-    except KeyError:
-        raise KeyError(f"unknown action {name!r}") from None
+class UnknownAction(KeyError):
+    pass
 
 
-def action_names() -> frozenset[str]:
-    return frozenset(_ACTIONS)
+class ActionRegistry:
+    """The actions flows may call, by name."""
+
+    def __init__(self, actions: Mapping[str, Action]) -> None:
+        self._actions = dict(actions)
+
+    @classmethod
+    def collect(cls, modules: tuple[ModuleType, ...]) -> ActionRegistry:
+        """Every function marked with `@action` in `modules`; a name used twice is an error."""
+        found: dict[str, Action] = {}
+        for module in modules:
+            for value in vars(module).values():
+                name = getattr(value, _MARK, None)
+                if name is None or getattr(value, "__module__", None) != module.__name__:
+                    continue
+                if name in found:
+                    raise ValueError(f"action {name!r} is defined twice")
+                found[name] = value
+        return cls(found)
+
+    def get(self, name: str) -> Action:
+        try:
+            return self._actions[name]
+        except KeyError:
+            raise UnknownAction(f"unknown action {name!r}") from None
+
+    def names(self) -> frozenset[str]:
+        return frozenset(self._actions)

@@ -37,7 +37,10 @@ def dont_know(text: object) -> bool:
     if not isinstance(text, str):
         return False
     folded = fold(text).strip(" .!")
-    return not folded or any(folded == d or folded.startswith(d) for d in _dont_know())
+    # A phrase, then nothing or another word: "pas" and "pas maar", not "pastoraal werker".
+    return not folded or any(
+        folded == d or (folded.startswith(d) and not folded[len(d)].isalnum()) for d in _dont_know()
+    )
 
 
 def _work_slots(occupation: OccupationRef | None) -> dict[str, Any]:

@@ -57,9 +57,8 @@ def _where_from(location: Location) -> _Where:
     return _Where(location.name, region=location.name)
 
 
-async def _resolve_where(ctx: ActionContext) -> tuple[_Where | None, bool]:
+async def _resolve_where(ctx: ActionContext, raw: object) -> tuple[_Where | None, bool]:
     """The place to search around, and whether the user named a place we do not know."""
-    raw = ctx.slots.get("course_place")
     if raw in (ANYWHERE, ONLINE):
         return _Where(raw, online_only=raw == ONLINE), False
     if isinstance(raw, str) and raw.strip():
@@ -170,16 +169,22 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
     if CANCEL in (slots.get("course_topic"), slots.get("course_place")):
         return ActionResult(slots={"course_cancelled": True})
     index = await course_index(ctx.session, ctx.now.date())
-    text = str(slots.get("course_topic") or slots.get("course_text") or "")
-    if not slots.get("course_place") and text:  # a place the NLU did not mark
+    # What was typed, or (in a later turn, for someone who did not give consent and whose typed
+    # text is therefore forgotten) the topic words of it.
+    text = str(
+        slots.get("course_topic") or slots.get("course_text") or slots.get("course_what") or ""
+    )
+    place = slots.get("course_place")
+    if not place and text:  # a place the NLU did not mark
         location = await find_location(ctx.session, text)
-        slots["course_place"] = location.name if location else slots.get("course_place")
-    place_words = set(words(str(slots.get("course_place") or "")))
+        place = location.name if location else place
+    place_words = set(words(str(place or "")))
     topic_words = [
         w for w, _ in index.query_words(text) if w not in place_words and not w.isdigit()
     ]
-    where, unknown_place = await _resolve_where(ctx)
+    where, unknown_place = await _resolve_where(ctx, place)
     updates: dict[str, Any] = {
+        "course_place": place,
         "course_cancelled": False,
         "course_budget_filter": False,
         "course_what": " ".join(topic_words),
@@ -190,7 +195,7 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
     }
     say: list[Say] = []
     if unknown_place:
-        say.append(Say("course_place_unknown", {"place": slots.get("course_place")}))
+        say.append(Say("course_place_unknown", {"place": place}))
         updates["course_place"] = None
     if where is not None:
         updates["_course_where"] = {
@@ -234,5 +239,6 @@ async def course_search_reset(ctx: ActionContext) -> ActionResult:
         "course_format",
         "course_level",
         "course_budget_filter",
+        "course_what",
     )
     return ActionResult(slots=dict.fromkeys((*keys, "course_max_price", "_course_where")))

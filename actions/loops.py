@@ -275,13 +275,14 @@ async def loop_tick(ctx: ActionContext) -> ActionResult:
     number = _step_number(text, len(loop.steps))
     step = next((s for s in open_steps if s.position == number), open_steps[0])
     step.done_at = ctx.now
-    ctx.slots["progress_text"] = None  # used once; a later tick by button starts clean
     says = [Say("loop_ticked", {"step": Say(step.key, step.values)})]
     remaining = [s for s in open_steps if s is not step]
     if remaining:
         nxt = remaining[0]
         says.append(Say("loop_next", {"step": Say(nxt.key, nxt.values), "date": day(nxt.due_on)}))
-    return ActionResult(slots={"loop_exists": True, "loop_all_done": not remaining}, say=says)
+    # progress_text is used once: a later tick by button starts clean.
+    slots = {"loop_exists": True, "loop_all_done": not remaining, "progress_text": None}
+    return ActionResult(slots=slots, say=says)
 
 
 @action("loop_complete")

@@ -89,6 +89,17 @@ async def nudges_show(ctx: ActionContext) -> ActionResult:
     )
 
 
+_UNIT_DAYS = {"dag": 1, "weekday": 1, "week": 7, "maand": 30, "jaar": 365}
+
+
+def every_days(frequency: dict[str, Any]) -> int:
+    """Days between nudges for a frequency the NLU resolved: "elke maand" -> 30,
+    "om de drie weken" -> 21, "twee keer per week" -> 3."""
+    days = _UNIT_DAYS.get(str(frequency.get("unit")), 7) * max(1, int(frequency.get("every", 1)))
+    times = max(1, int(frequency.get("times", 1)))
+    return max(1, days // times)
+
+
 def _local_due(ctx: ActionContext, on: date, minute: int) -> datetime:
     zone = ZoneInfo(ctx.settings.timezone)
     return datetime.combine(on, time(minute // 60, minute % 60), tzinfo=zone)
@@ -102,17 +113,17 @@ async def reminder_from_text(ctx: ActionContext) -> ActionResult:
     text = str(slots.get("reminder_text") or "")
     on = slots.get("reminder_date")
     at = slots.get("reminder_time")
-    frequency = str(slots.get("reminder_frequency") or "")
+    frequency: dict[str, Any] = dict(slots.get("reminder_frequency") or {})
     minute = None
     if isinstance(at, str) and re.fullmatch(r"\d{2}:\d{2}", at):
         minute = int(at[:2]) * 60 + int(at[3:])
     if frequency:
         pref = await ensure_preference(ctx.session, ctx.user)
         pref.stopped = False
-        pref.every_days = 1 if "day" in frequency else 14 if "2 week" in frequency else 7
-        for word, number in _WEEKDAY_WORDS.items():
-            if word in frequency:
-                pref.weekday = number
+        pref.every_days = every_days(frequency)
+        weekday = _WEEKDAY_WORDS.get(str(frequency.get("weekday") or ""))
+        if weekday is not None:
+            pref.weekday = weekday
         if minute is not None:
             pref.at_minute = minute
         return ActionResult(slots={"reminder_done": True}, say=await _settings_says(ctx))
@@ -149,19 +160,23 @@ async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
         ("nudge_time", TIMES, "at_minute"),
         ("nudge_every", EVERY, "every_days"),
     ):
-        value = slots.pop(slot, None)
+        value = slots.get(slot)
         if value in table:
             setattr(pref, field, table[str(value)])
             pref.stopped = False
             if pref.every_days <= 0:  # choosing a day or time means: yes, nudge me
                 pref.every_days = 7
-    quiet = slots.pop("nudge_quiet", None)
+    quiet = slots.get("nudge_quiet")
     if quiet in QUIET:
         pref.quiet_start, pref.quiet_end = QUIET[str(quiet)]
-    pause = slots.pop("nudge_pause", None)
+    pause = slots.get("nudge_pause")
     if pause in PAUSE:
         pref.paused_until = ctx.now.date() + timedelta(days=PAUSE[str(pause)])
-    return ActionResult(say=[Say("nudges_saved"), *await _settings_says(ctx)])
+    # Each choice is applied once: the next visit to the menu starts with none.
+    chosen = dict.fromkeys(
+        ("nudge_weekday", "nudge_time", "nudge_every", "nudge_quiet", "nudge_pause")
+    )
+    return ActionResult(slots=chosen, say=[Say("nudges_saved"), *await _settings_says(ctx)])
 
 
 @action("nudges_known")
@@ -208,7 +223,7 @@ async def nudges_restart(ctx: ActionContext) -> ActionResult:
 @action("nudge_answer")
 async def nudge_answer(ctx: ActionContext) -> ActionResult:
     """A button under a nudge: done (ticks the loop step it was about), later (tomorrow), stop."""
-    parts = str(ctx.slots.get("command_args") or "").split()
+    parts = str(ctx.slots.get("nudge_args") or "").split()
     verb = parts[0] if parts else ""
     message = None
     if len(parts) > 1 and parts[1].isdigit():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions._registry import ActionContext, ActionResult, action
 from core.models import User
+from services import withdraw_consent as forget_profile
 
 
 def _profile_slots(user: User) -> dict[str, object]:
@@ -29,8 +30,5 @@ async def give_consent(ctx: ActionContext) -> ActionResult:
 @action("withdraw_consent")
 async def withdraw_consent(ctx: ActionContext) -> ActionResult:
     """Withdraw consent and drop what was kept because of it."""
-    ctx.user.consent = False
-    ctx.user.consent_at = None
-    ctx.user.name = None
-    ctx.user.region = None
+    forget_profile(ctx.user)
     return ActionResult(slots=_profile_slots(ctx.user))

@@ -299,7 +299,7 @@ async def booking_complete(ctx: ActionContext) -> ActionResult:
 @action("team_invite_check")
 async def team_invite_check(ctx: ActionContext) -> ActionResult:
     """Is the `/start` argument a team invite? Then say which team, and as what."""
-    code = str(ctx.slots.get("command_args") or "").strip()
+    code = str(ctx.slots.get("start_args") or "").strip()
     found = await team_by_code(ctx.session, code) if code else None
     if found is None:
         return ActionResult(slots={"team_invite": False})

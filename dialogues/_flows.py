@@ -1,18 +1,23 @@
 """Flows as data: the schema of `dialogues/flows/*.yml`, loading and cross-checks.
 
-A flow is a list of steps. A step runs, in order: its `action`, its `say` texts, then either its
-`ask` (the flow waits for the answer), its `menu`, or a `call` of another flow; afterwards `next`
-picks the following step (default: the next one in the list; `end` ends the flow).
+A flow declares its slots (`dialogues/_slots.py`) and is a list of steps. A step runs, in order:
+its `action`, its `say` texts, then either its `ask` (the flow waits for the answer), its `menu`,
+or a `call` of another flow; afterwards `next` picks the following step (default: the next one
+in the list; `end` ends the flow). Conditions read declared slots only; the loader refuses a flow
+that reads, asks for or fills a slot it does not declare.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dialogues._payloads import MAX_PAYLOAD_BYTES, Answer, encode
+from dialogues._slots import SlotSpec
 from nlu import Intent
 
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
@@ -20,17 +25,60 @@ END = "end"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Test(_Strict):
+    """A test on one slot other than equality: `{set: true}` (has a value), `{in: [a, b]}`,
+    `{not: value}`."""
+
+    set: bool | None = None
+    in_: tuple[Any, ...] | None = Field(default=None, alias="in")
+    not_: Any = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Test:
+        given = [name for name in ("set", "in_", "not_") if name in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError("a slot test has exactly one of set, in, not")
+        return self
+
+    def holds(self, value: Any) -> bool:
+        if "set" in self.model_fields_set:
+            return (value not in (None, "", [], {})) == self.set
+        if "in_" in self.model_fields_set:
+            return value in (self.in_ or ())
+        return bool(value != self.not_)
+
+
+def _holds(when: dict[str, Any], slots: Mapping[str, Any]) -> bool:
+    for name, wanted in when.items():
+        value = slots[name]
+        if isinstance(wanted, Test):
+            if not wanted.holds(value):
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def _tests(when: dict[str, Any]) -> dict[str, Any]:
+    return {k: Test.model_validate(v) if isinstance(v, dict) else v for k, v in when.items()}
 
 
 class Condition(_Strict):
-    """`when` holds slot values that must all match; an empty `when` always matches."""
+    """`when` holds slot values (or tests) that must all match; an empty `when` always matches."""
 
     when: dict[str, Any] = Field(default_factory=dict)
     goto: str
 
-    def matches(self, slots: dict[str, Any]) -> bool:
-        return all(slots.get(k) == v for k, v in self.when.items())
+    @field_validator("when", mode="after")
+    @classmethod
+    def _parse_tests(cls, when: dict[str, Any]) -> dict[str, Any]:
+        return _tests(when)
+
+    def matches(self, slots: Mapping[str, Any]) -> bool:
+        return _holds(self.when, slots)
 
 
 class Option(_Strict):
@@ -39,8 +87,13 @@ class Option(_Strict):
     intents: tuple[Intent, ...] = ()
     when: dict[str, Any] = Field(default_factory=dict)
 
-    def shown(self, slots: dict[str, Any]) -> bool:
-        return all(slots.get(k) == v for k, v in self.when.items())
+    @field_validator("when", mode="after")
+    @classmethod
+    def _parse_tests(cls, when: dict[str, Any]) -> dict[str, Any]:
+        return _tests(when)
+
+    def shown(self, slots: Mapping[str, Any]) -> bool:
+        return _holds(self.when, slots)
 
 
 class Ask(_Strict):
@@ -111,8 +164,9 @@ class Flow(_Strict):
     slots (entity name -> slot; the slots are cleared first) and `utterance_slot` keeps the
     sentence itself, so an action can read what the user asked for."""
 
-    name: str = Field(pattern=r"^[a-z_]{1,32}$")
+    name: str = Field(pattern=r"^[a-z_]{1,24}$")
     description: str = ""
+    slots: dict[str, SlotSpec] = Field(default_factory=dict)
     triggers: tuple[Trigger, ...] = ()
     entities: dict[str, str] = Field(default_factory=dict)
     utterance_slot: str | None = None
@@ -142,7 +196,37 @@ class Flow(_Strict):
                 raise ValueError(
                     f"flow {self.name}: trigger starts at unknown step {trigger.step!r}"
                 )
+        undeclared = sorted(set(self.slots_read()) - set(self.slots))
+        if undeclared:
+            raise ValueError(f"flow {self.name} uses undeclared slots: {', '.join(undeclared)}")
+        for step in self.steps:
+            for option in step.ask.options if step.ask else ():
+                payload = encode(Answer(self.name, step.id, option.value))
+                if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+                    raise ValueError(f"flow {self.name} step {step.id}: button payload too long")
         return self
+
+    def slots_read(self) -> dict[str, str]:
+        """Every slot the flow's YAML names, with where (for error messages)."""
+        used: dict[str, str] = {}
+        for entity_slot in self.entities.values():
+            used.setdefault(entity_slot, "entities")
+        if self.utterance_slot:
+            used.setdefault(self.utterance_slot, "utterance_slot")
+        for step in self.steps:
+            where = f"step {step.id}"
+            if step.ask:
+                used.setdefault(step.ask.slot, where)
+                if step.ask.options_from:
+                    used.setdefault(step.ask.options_from, where)
+                for option in step.ask.options:
+                    for name in option.when:
+                        used.setdefault(name, where)
+            if isinstance(step.next, tuple):
+                for condition in step.next:
+                    for name in condition.when:
+                        used.setdefault(name, where)
+        return used
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -150,7 +234,10 @@ class Flow(_Strict):
                 return step
         raise KeyError(f"flow {self.name} has no step {step_id!r}")
 
-    def next_step_id(self, step_id: str, slots: dict[str, Any]) -> str:
+    def has_step(self, step_id: str) -> bool:
+        return any(step.id == step_id for step in self.steps)
+
+    def next_step_id(self, step_id: str, slots: Mapping[str, Any]) -> str:
         step = self.step(step_id)
         if isinstance(step.next, str):
             return step.next
@@ -170,10 +257,23 @@ class FlowSet:
         self.flows: dict[str, Flow] = {}
         self._commands: dict[str, tuple[Flow, str]] = {}
         self._intents: dict[Intent, tuple[Flow, str]] = {}
+        # Every declared slot once, and which flows declare it (a flow slot lives while one of
+        # them is on the stack).
+        self.slots: dict[str, SlotSpec] = {}
+        self.declared_by: dict[str, frozenset[str]] = {}
         for flow in flows:
             if flow.name in self.flows:
                 raise ValueError(f"flow {flow.name!r} is defined twice")
             self.flows[flow.name] = flow
+            for name, spec in flow.slots.items():
+                known = self.slots.get(name)
+                if known is not None and not known.same_as(spec):
+                    raise ValueError(
+                        f"slot {name!r} is declared differently in {flow.name} and in "
+                        f"{', '.join(sorted(self.declared_by.get(name, {'the engine'})))}"
+                    )
+                self.slots[name] = spec
+                self.declared_by[name] = self.declared_by.get(name, frozenset()) | {flow.name}
             for trigger in flow.triggers:
                 entry = (flow, trigger.step or flow.steps[0].id)
                 if trigger.command is not None:
@@ -199,6 +299,9 @@ class FlowSet:
     def get(self, name: str) -> Flow:
         return self.flows[name]
 
+    def find(self, name: str) -> Flow | None:
+        return self.flows.get(name)
+
     def by_command(self, command: str) -> tuple[Flow, str] | None:
         return self._commands.get(command)
 
@@ -212,8 +315,16 @@ class FlowSet:
         entries = [f.menu for f in self.flows.values() if f.menu is not None]
         return sorted(entries, key=lambda e: (e.order, e.command))
 
-    def check(self, *, responses: frozenset[str], actions: frozenset[str]) -> list[str]:
-        """Every problem a flow has with texts, actions and other flows (empty when all is well)."""
+    def check(
+        self,
+        *,
+        responses: frozenset[str],
+        actions: frozenset[str],
+        placeholders: Callable[[str], set[str]] | None = None,
+    ) -> list[str]:
+        """Every problem a flow has with texts, actions, slots and other flows (empty when all
+        is well). With `placeholders`, a text a step says by itself may only fill in declared
+        slots (an action's texts get their values from the action)."""
         problems: list[str] = []
         for flow in self.flows.values():
             keys: list[str] = []
@@ -233,6 +344,20 @@ class FlowSet:
                 if step.call and step.call not in self.flows:
                     problems.append(f"{flow.name}.{step.id}: calls unknown flow {step.call!r}")
             problems += [f"{flow.name}: unknown response {k!r}" for k in keys if k not in responses]
+            if placeholders is not None:
+                for key in keys:
+                    if key in responses:
+                        problems += [
+                            f"{flow.name}: text {key!r} fills in undeclared slot {{{name}}}"
+                            for name in sorted(placeholders(key))
+                            if name not in self.slots
+                        ]
+            for name, spec in flow.slots.items():
+                problems += [
+                    f"{flow.name}: slot {name!r} is set by unknown action {a!r}"
+                    for a in spec.set_by
+                    if a not in actions
+                ]
         # A clarifying question names intents by their label: every routed intent needs one.
         problems += [
             f"intent {intent} has no label intent_{intent}"

@@ -1,8 +1,9 @@
 """The dialogue manager: one incoming message in, the bot's replies out.
 
-Each message runs in one database transaction: load the user's state, route the message
-(answer to the waiting question, a command, an intent, or fallback), run flow steps until the
-bot waits for the user again, save the state. A restart therefore loses no conversation.
+Each message runs in one database transaction: load the user's state (frames whose flow or step
+no longer exists are dropped), route the message (a button payload, the answer to the waiting
+question, a command, an intent, or fallback), run flow steps until the bot waits for the user
+again, forget the slots whose lifetime ended, save the state. A restart loses no conversation.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions import ActionContext, Attachment, Say, get_action
+from actions import ActionContext, ActionRegistry, Attachment, Say, default_actions
 from core.db import utcnow
 from core.models import ConversationState, User
 from core.settings import Settings
 from dialogues._flows import END, Ask, Flow, FlowSet, Step
 from dialogues._messages import Button, IncomingMessage, Reply
+from dialogues._payloads import Answer, ChooseIntent, Payload, RunCommand, decode, encode
 from dialogues._responses import ResponseCatalogue
+from dialogues._slots import Lifetime, SlotType, SlotView, contract_broken
 from dialogues._state import DialogueState, Frame
 from services import get_or_create_user
 
@@ -47,8 +50,6 @@ INTERRUPT_CONFIDENCE = 0.9
 FALLBACK_FLOW = "fallback"
 CONSENT_FLOW = "consent"
 NLU_FALLBACK = "nlu_fallback"
-_INTENT_RE = re.compile(r"^#(?P<intent>[a-z_]+)$")
-_ANSWER_RE = re.compile(r"^@(?P<flow>[a-z_]+)\.(?P<step>[a-z0-9_]+):(?P<value>[a-z0-9_-]+)$")
 _COMMAND_RE = re.compile(r"^/(?P<command>[A-Za-z_]{1,32})(?:@\w+)?(?:\s+(?P<args>.*))?$", re.DOTALL)
 
 
@@ -67,7 +68,11 @@ class Interpreter(Protocol):
 
 
 def answer_payload(flow: str, step: str, value: str) -> str:
-    return f"@{flow}.{step}:{value}"
+    return encode(Answer(flow, step, value))
+
+
+def command_payload(command: str, args: str = "") -> str:
+    return encode(RunCommand(command, args))
 
 
 def _normalise(text: str) -> str:
@@ -86,6 +91,7 @@ class _Turn:
     attachments: list[Attachment] = field(default_factory=list)
     user_deleted: bool = False
     steps_run: int = 0
+    understood: dict[str, Understanding] = field(default_factory=dict)
 
     def flush(self, buttons: tuple[Button, ...] = ()) -> None:
         if self.texts or buttons:
@@ -107,6 +113,7 @@ class DialogueManager:
         flows: FlowSet | None = None,
         responses: ResponseCatalogue | None = None,
         interpreter: Interpreter | None = None,
+        actions: ActionRegistry | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
@@ -114,6 +121,7 @@ class DialogueManager:
         self.flows = flows or FlowSet.load()
         self.responses = responses or ResponseCatalogue.load()
         self.interpreter = interpreter
+        self.actions = actions or default_actions()
         self.clock = clock
 
     # ----------------------------------------------------------------- public
@@ -129,15 +137,27 @@ class DialogueManager:
             row = await session.get(ConversationState, user.id, with_for_update=True)
             state = DialogueState.from_json(row.state if row else None)
             turn = _Turn(session, user, state, message, self.clock())
+            if self._repair(state):
+                self._say(turn, "conversation_changed")
+                self._menu(turn)
             await self._route(turn)
             turn.flush()
             if not turn.user_deleted:
+                self._forget(turn)
                 state.turns += 1
                 if row is None:
                     session.add(ConversationState(user_id=user.id, state=state.to_json()))
                 else:
                     row.state = state.to_json()
         return turn.replies
+
+    async def understand(self, turn: _Turn, text: str) -> Understanding | None:
+        """What the NLU makes of `text`, parsed once per turn however often it is asked."""
+        if self.interpreter is None:
+            return None
+        if text not in turn.understood:
+            turn.understood[text] = await self.interpreter.understand(text)
+        return turn.understood[text]
 
     def command_menu(self) -> list[tuple[str, str]]:
         """(command, description) pairs for a channel's command menu."""
@@ -147,41 +167,19 @@ class DialogueManager:
 
     async def _route(self, turn: _Turn) -> None:
         message = turn.message
-        raw = (message.payload or message.text or "").strip()
         top = turn.state.top
-
-        if answer := _ANSWER_RE.match(raw):
-            if (
-                top is not None
-                and top.waiting
-                and top.flow == answer["flow"]
-                and top.step == answer["step"]
-            ):
-                await self._answer(turn, top, answer["value"])
-            else:
+        if message.payload is not None:
+            payload = decode(message.payload)
+            if payload is None:
                 self._say(turn, "stale_button")
                 self._reprompt(turn)
-            return
-
-        if chosen := _INTENT_RE.match(raw):  # a button of a clarifying question
-            found = self.flows.by_intent(chosen["intent"])
-            if found is not None:
-                await self._start(turn, *found)
             else:
-                await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+                await self._pressed(turn, payload)
             return
 
+        raw = (message.text or "").strip()
         if command := _COMMAND_RE.match(raw):
-            found = self.flows.by_command(command["command"].lower())
-            if found is None:
-                await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
-                return
-            turn.state.slots["command_args"] = (command["args"] or "").strip()
-            for slot in found[0].entities.values():  # a command starts the flow afresh
-                turn.state.slots.pop(slot, None)
-            if found[0].utterance_slot is not None:
-                turn.state.slots[found[0].utterance_slot] = turn.state.slots["command_args"]
-            await self._start(turn, *found)
+            await self._command(turn, command["command"].lower(), (command["args"] or "").strip())
             return
 
         if not raw:
@@ -195,12 +193,14 @@ class DialogueManager:
                 await self._answer(turn, top, value)
                 return
 
-        understanding = await self.interpreter.understand(raw) if self.interpreter else None
+        understanding = await self.understand(turn, raw)
         if understanding is not None:
             found = self.flows.by_intent(understanding.intent)
             if found is not None:
-                self._fill_from_utterance(turn, found[0], raw, understanding)
-                await self._start(turn, *found)
+                flow, entry = found
+                await self._start(
+                    turn, flow, entry, fill=lambda: self._fill(turn, flow, raw, understanding)
+                )
                 return
             if understanding.intent == NLU_FALLBACK and self._clarify(turn, understanding):
                 return
@@ -211,20 +211,55 @@ class DialogueManager:
             return
         await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
 
-    @staticmethod
-    def _fill_from_utterance(
-        turn: _Turn, flow: Flow, text: str, understanding: Understanding
-    ) -> None:
+    async def _pressed(self, turn: _Turn, payload: Payload) -> None:
+        """A button: the answer to the waiting question, an intent, or a command."""
+        top = turn.state.top
+        match payload:
+            case Answer(flow, step, value):
+                if top is not None and top.waiting and (top.flow, top.step) == (flow, step):
+                    await self._answer(turn, top, value)
+                else:
+                    self._say(turn, "stale_button")
+                    self._reprompt(turn)
+            case ChooseIntent(intent):  # a button of a clarifying question
+                found = self.flows.by_intent(intent)
+                if found is not None:
+                    await self._start(turn, *found)
+                else:
+                    await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+            case RunCommand(command, args):
+                await self._command(turn, command, args)
+
+    async def _command(self, turn: _Turn, command: str, args: str) -> None:
+        found = self.flows.by_command(command)
+        if found is None:
+            await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+            return
+        flow, entry = found
+
+        def fill() -> None:
+            for slot in flow.entities.values():  # a command starts the flow afresh
+                self._set(turn, slot, None)
+            if flow.utterance_slot is not None:
+                self._set(turn, flow.utterance_slot, args)
+
+        await self._start(turn, flow, entry, fill=fill)
+
+    def _fill(self, turn: _Turn, flow: Flow, text: str, understanding: Understanding) -> None:
         """Slots the flow wants from the sentence that started it."""
-        slots = turn.state.slots
         for slot in flow.entities.values():
-            slots.pop(slot, None)
+            self._set(turn, slot, None)
         for entity in understanding.entities:
             wanted = flow.entities.get(str(entity.get("entity")))
-            if wanted is not None and wanted not in slots:
-                slots[wanted] = entity.get("value")
+            if wanted is not None and turn.state.slots.get(wanted) is None:
+                value = entity.get("value")
+                if self.flows.slots[wanted].type is SlotType.DICT:
+                    # The whole entity, as the NLU resolved it ("elke twee weken" ->
+                    # {"value": "every 2 week", "unit": "week", "every": 2}).
+                    value = {"value": value, **(entity.get("additional_info") or {})}
+                self._set(turn, wanted, value)
         if flow.utterance_slot is not None:
-            slots[flow.utterance_slot] = text
+            self._set(turn, flow.utterance_slot, text)
 
     def _clarify(self, turn: _Turn, understanding: Understanding) -> bool:
         """Not sure what was meant: ask, with the two likeliest intents as buttons."""
@@ -237,9 +272,10 @@ class DialogueManager:
             return False
         self._say(turn, "clarify")
         buttons = [
-            Button(self.responses.render(f"intent_{name}"), f"#{name}") for name in candidates
+            Button(self.responses.render(f"intent_{name}"), encode(ChooseIntent(name)))
+            for name in candidates
         ]
-        buttons.append(Button(self.responses.render("btn_something_else"), "/help"))
+        buttons.append(Button(self.responses.render("btn_something_else"), command_payload("help")))
         turn.flush(tuple(buttons))
         return True
 
@@ -249,34 +285,40 @@ class DialogueManager:
         if ask is None:
             return None
         wanted = _normalise(text)
+        slots = self._view(turn)
         for option in ask.options:
-            if not option.shown(turn.state.slots):
+            if not option.shown(slots):
                 continue
-            label = _normalise(self.responses.render(option.label, turn.state.slots))
+            label = _normalise(self.responses.render(option.label, slots))
             if wanted in (label, option.value):
                 return option.value
         for value, label in self._dynamic_options(turn, ask):
             if wanted in (_normalise(label), value):
                 return value
+        meant = await self.understand(turn, text)
         if ask.free_text:
-            if self.interpreter is not None:
-                meant = await self.interpreter.understand(text)
-                if (
-                    meant.intent in INTERRUPTING_INTENTS
-                    and meant.confidence >= INTERRUPT_CONFIDENCE
-                ):
-                    return None  # a request, not an answer: route it like any other message
+            if (
+                meant is not None
+                and meant.intent in INTERRUPTING_INTENTS
+                and meant.confidence >= INTERRUPT_CONFIDENCE
+            ):
+                return None  # a request, not an answer: route it like any other message
             return text
-        if self.interpreter is not None:
-            intent = (await self.interpreter.understand(text)).intent
+        if meant is not None:
             for option in ask.options:
-                if intent in option.intents and option.shown(turn.state.slots):
+                if meant.intent in option.intents and option.shown(slots):
                     return option.value
         return None
 
     # ------------------------------------------------------------------ flows
 
-    async def _start(self, turn: _Turn, flow: Flow, entry: str | None) -> None:
+    async def _start(
+        self,
+        turn: _Turn,
+        flow: Flow,
+        entry: str | None,
+        fill: Callable[[], None] | None = None,
+    ) -> None:
         stack = turn.state.stack
         while stack and stack[-1].waiting and not self._resumable(stack[-1]):
             stack.pop()
@@ -284,6 +326,9 @@ class DialogueManager:
             stack.clear()
         elif stack and stack[-1].flow == flow.name:
             stack.pop()  # asking for the flow you are in starts it again
+        self._forget_ended_flows(turn)  # a flow started again starts with empty slots
+        if fill is not None:
+            fill()
         stack.append(Frame(flow=flow.name, step=entry or flow.steps[0].id))
         await self._run(turn)
 
@@ -295,13 +340,13 @@ class DialogueManager:
         flow = self.flows.get(frame.flow)
         step = flow.step(frame.step)
         assert step.ask is not None
-        turn.state.slots[step.ask.slot] = value
+        self._set(turn, step.ask.slot, value)
         frame.waiting = False
         self._advance(turn, frame, flow)
         await self._run(turn)
 
     def _advance(self, turn: _Turn, frame: Frame, flow: Flow) -> None:
-        nxt = flow.next_step_id(frame.step, turn.state.slots)
+        nxt = flow.next_step_id(frame.step, self._view(turn))
         if nxt == END:
             turn.state.stack.remove(frame)
         else:
@@ -318,7 +363,7 @@ class DialogueManager:
                 return
             flow = self.flows.get(frame.flow)
             if flow.requires_consent:
-                asked_for = turn.state.slots.pop("_consent_asked_for", None)
+                asked_for = turn.state.engine.pop("consent_asked_for", None)
                 if not turn.user.consent:
                     stack.pop() if asked_for == flow.name else self._ask_consent(turn, flow)
                     continue
@@ -341,7 +386,7 @@ class DialogueManager:
 
         If the user says no, the flow is dropped when the consent flow returns to it.
         """
-        turn.state.slots["_consent_asked_for"] = flow.name
+        turn.state.engine["consent_asked_for"] = flow.name
         consent = self.flows.get(CONSENT_FLOW)
         turn.state.stack.append(Frame(flow=consent.name, step=consent.steps[0].id))
 
@@ -351,13 +396,14 @@ class DialogueManager:
             ctx = ActionContext(
                 session=turn.session,
                 user=turn.user,
-                slots=turn.state.slots,
+                slots=self._view(turn),
                 settings=self.settings,
                 now=turn.now,
                 display_name=turn.message.display_name,
             )
-            result = await get_action(step.action)(ctx)
-            turn.state.slots.update(result.slots)
+            result = await self.actions.get(step.action)(ctx)
+            for name, value in result.slots.items():
+                self._set(turn, name, value, by=step.action)
             for say in result.say:
                 self._say(turn, say.key, say.values)
             turn.attachments.extend(result.attachments)
@@ -369,7 +415,7 @@ class DialogueManager:
         if turn.user_deleted:
             return True
         if step.ask is not None:
-            turn.state.slots.pop(step.ask.slot, None)
+            self._set(turn, step.ask.slot, None)
             frame.waiting = True
             self._prompt(turn, flow, step)
             return True
@@ -394,7 +440,7 @@ class DialogueManager:
             return value
 
         rendered = {name: part(value) for name, value in (values or {}).items()}
-        return self.responses.render(key, {**turn.state.slots, **rendered}, turn.state.turns)
+        return self.responses.render(key, {**self._slot_values(turn), **rendered}, turn.state.turns)
 
     @staticmethod
     def _dynamic_options(turn: _Turn, ask: Ask) -> list[tuple[str, str]]:
@@ -412,11 +458,11 @@ class DialogueManager:
         ]
         fixed = [
             Button(
-                label=self.responses.render(o.label, turn.state.slots),
+                label=self.responses.render(o.label, self._slot_values(turn)),
                 payload=answer_payload(flow.name, step.id, o.value),
             )
             for o in step.ask.options
-            if o.shown(turn.state.slots)
+            if o.shown(self._view(turn))
         ]
         turn.flush(tuple(dynamic + fixed))
 
@@ -428,18 +474,82 @@ class DialogueManager:
 
     def _menu(self, turn: _Turn) -> None:
         entries = self.flows.menu()
-        lines = [
-            f"/{e.command} – {self.responses.render(e.description, turn.state.slots)}"
-            for e in entries
-        ]
+        lines = [f"/{e.command} – {self.responses.render(e.description)}" for e in entries]
         turn.texts.append("\n".join(lines))
         turn.flush(
             tuple(
-                Button(self.responses.render(e.label, turn.state.slots), f"/{e.command}")
+                Button(self.responses.render(e.label), command_payload(e.command))
                 for e in entries
                 if e.button
             )
         )
+
+    # ------------------------------------------------------------------ slots
+
+    def _view(self, turn: _Turn) -> SlotView:
+        return SlotView(turn.state.slots, self.flows.slots)
+
+    def _slot_values(self, turn: _Turn) -> dict[str, Any]:
+        """Declared slots with their defaults filled in, for texts."""
+        values = {name: spec.default for name, spec in self.flows.slots.items()}
+        values.update(turn.state.slots)
+        return values
+
+    def _set(self, turn: _Turn, name: str, value: Any, by: str | None = None) -> None:
+        """Set a declared slot to a value of its type (None empties it); `by` is the action
+        that asks for it, which the slot's `set_by` must name."""
+        spec = self.flows.slots.get(name)
+        if spec is None:
+            contract_broken(f"slot {name!r} is set but not declared in any flow")
+        elif not spec.accepts(value):
+            contract_broken(f"slot {name!r} is {spec.type}, not {type(value).__name__}")
+        elif by is not None and by not in spec.set_by:
+            contract_broken(f"action {by!r} sets slot {name!r}, but its set_by does not say so")
+        if value is None:
+            turn.state.slots.pop(name, None)
+        else:
+            turn.state.slots[name] = value
+
+    def _forget_ended_flows(self, turn: _Turn) -> None:
+        """A flow slot lives while a flow that declares it is on the stack."""
+        active = {frame.flow for frame in turn.state.stack}
+        for name in list(turn.state.slots):
+            spec = self.flows.slots.get(name)
+            if spec is None:
+                del turn.state.slots[name]  # no flow declares it (any more)
+            elif spec.lifetime is Lifetime.FLOW and not (
+                self.flows.declared_by.get(name, frozenset()) & active
+            ):
+                del turn.state.slots[name]
+
+    def _forget(self, turn: _Turn) -> None:
+        """At the end of a turn: turn slots, slots of ended flows, and — without consent —
+        everything personal the user typed. Only the chat id and the place in the
+        conversation outlive the turn for someone who did not agree."""
+        self._forget_ended_flows(turn)
+        consent = turn.user.consent
+        for name in list(turn.state.slots):
+            spec = self.flows.slots[name]
+            if spec.lifetime is Lifetime.TURN or (spec.personal and not consent):
+                del turn.state.slots[name]
+
+    def _repair(self, state: DialogueState) -> bool:
+        """Drop frames whose flow or step no longer exists (a deploy renamed them); True when
+        something was dropped."""
+        kept = []
+        for frame in state.stack:
+            flow = self.flows.find(frame.flow)
+            if flow is None or not flow.has_step(frame.step):
+                state.repaired = True
+                continue
+            if frame.waiting and flow.step(frame.step).ask is None:
+                state.repaired = True
+                continue
+            kept.append(frame)
+        state.stack = kept
+        if state.engine.get("consent_asked_for") not in (None, *self.flows.flows):
+            state.engine.pop("consent_asked_for")
+        return state.repaired
 
 
 async def load_state(session: AsyncSession, user_id: int) -> DialogueState:

@@ -521,6 +521,13 @@ _FREQUENCY_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], dict[
         lambda m: {"unit": m["u"], "every": 1},
     ),
     (
+        re.compile(
+            r"\b(?:elke|iedere|ieder|elk)\s+(?P<n>\d+|twee|drie|vier|vijf|zes)\s+"
+            r"(?P<u>dagen|weken|maanden)\b"
+        ),
+        lambda m: {"unit": _SINGULAR[m["u"]], "every": int(_number(m["n"]) or 2)},
+    ),
+    (
         re.compile(r"\bom\s+de\s+(?:(?P<n>\w+)\s+)?(?P<u>dag|dagen|week|weken|maand|maanden)\b"),
         lambda m: {"unit": _SINGULAR[m["u"]], "every": int(_number(m["n"]) or 2) if m["n"] else 2},
     ),

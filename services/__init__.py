@@ -14,7 +14,7 @@ from services.privacy import (
     export_user_data,
     personal_tables,
 )
-from services.users import find_user, get_or_create_user, mark_blocked
+from services.users import find_user, get_or_create_user, mark_blocked, withdraw_consent
 
 __all__ = [
     "authenticate",
@@ -35,4 +35,5 @@ __all__ = [
     "teams",
     "users",
     "wallet",
+    "withdraw_consent",
 ]

@@ -36,3 +36,13 @@ async def mark_blocked(
     user = await find_user(session=session, channel=channel, external_id=external_id)
     if user is not None:
         user.blocked = blocked
+
+
+def withdraw_consent(user: User) -> None:
+    """Consent withdrawn: forget what was kept because of it (name, region, occupation)."""
+    user.consent = False
+    user.consent_at = None
+    user.name = None
+    user.region = None
+    user.occupation_uri = None
+    user.occupation_label = None

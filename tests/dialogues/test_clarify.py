@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot._interpreter import NluInterpreter
 from core.models import Channel
 from core.settings import Settings
-from dialogues import DialogueManager, IncomingMessage
+from dialogues import DialogueManager, IncomingMessage, RunCommand, decode
 from nlu import NluModel
 
 pytestmark = pytest.mark.db
@@ -38,7 +38,7 @@ async def test_clarifying_question_offers_the_top_two(
     labels = [b.label for b in reply.buttons]
     assert labels[0] == dialogue.responses.render("intent_privacy_export")
     assert len(labels) == 3
-    assert reply.buttons[-1].payload == "/help"
+    assert decode(reply.buttons[-1].payload) == RunCommand("help")
 
     chosen = await dialogue.handle(
         IncomingMessage(Channel.TELEGRAM, "77", payload=reply.buttons[0].payload)

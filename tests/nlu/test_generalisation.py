@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sklearn.model_selection import train_test_split
 
 from nlu import NluModel, evaluate, load_training_data, load_yaml
@@ -12,6 +13,7 @@ from nlu._data import _key
 UNRELATED = Path(__file__).parent / "unrelated_sentences.txt"
 
 
+@pytest.mark.slow
 def test_held_out_split() -> None:
     """Train on 80%, score the other 20%: catches a pipeline that stops generalising."""
     data = load_training_data()

@@ -84,6 +84,7 @@ def test_fallback_threshold_is_applied(nlu_model: NluModel) -> None:
     assert result["intent_ranking"][1]["name"] == "check_wallet"
 
 
+@pytest.mark.slow
 def test_training_is_deterministic() -> None:
     data = load_training_data()
     subset = data.examples[::4]
