@@ -98,7 +98,13 @@ async def reflection_groups(ctx: ActionContext) -> ActionResult:
     return ActionResult(
         slots={
             "reflect_groups": [
-                {"uri": g.uri, "label": g.label, "examples": ", ".join(g.examples)} for g in groups
+                {
+                    "uri": g.uri,
+                    "label": g.everyday,
+                    "esco": g.label,
+                    "examples": ", ".join(g.examples),
+                }
+                for g in groups
             ],
             "reflect_index": 0,
             "reflect_ratings": {},
@@ -117,6 +123,7 @@ async def reflection_next_skill(ctx: ActionContext) -> ActionResult:
         slots={
             "reflect_rating_done": False,
             "skill_label": group["label"],
+            "skill_esco": group.get("esco") or group["label"],
             "skill_examples": group["examples"],
             "skill_number": index + 1,
             "skill_total": len(groups),
@@ -182,6 +189,8 @@ async def reflection_finish(ctx: ActionContext) -> ActionResult:
         says.append(Say("reflect_no_ratings"))
     if proud:
         says.append(Say("reflect_proud_echo", {"proud": proud}))
+    if energy:
+        says.append(Say("reflect_energy_echo", {"energy": energy}))
     if previous is not None:
         up = [
             groups[u] for u, r in ratings.items() if u in groups and r > previous.ratings.get(u, r)
@@ -197,6 +206,11 @@ async def reflection_finish(ctx: ActionContext) -> ActionResult:
         if not up and not down:
             says.append(Say("reflect_same", values))
     topic = growth[0] if growth else (strengths[0] if strengths else "")
+    # One next step, not a list: grow where the ratings are lowest, else build on a strength.
+    if growth:
+        says.append(Say("reflect_next_step_grow", {"topic": topic}))
+    elif strengths:
+        says.append(Say("reflect_next_step_strength", {"topic": topic}))
     return ActionResult(slots={"reflect_growth_topic": topic}, say=says)
 
 

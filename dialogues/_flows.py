@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -121,7 +121,9 @@ class Step(_Strict):
     action: str | None = None
     say: tuple[str, ...] = ()
     ask: Ask | None = None
-    menu: bool = False
+    # The menu: `true` is the short one (a line and three buttons that fit the moment, or the
+    # whole menu after real confusion); `full` always lists everything (/help).
+    menu: bool | Literal["full"] = False
     call: str | None = None
     next: str | tuple[Condition, ...] | None = None
 
@@ -132,7 +134,7 @@ class Step(_Strict):
 
     @model_validator(mode="after")
     def _one_wait(self) -> Step:
-        if sum((self.ask is not None, self.menu, self.call is not None)) > 1:
+        if sum((self.ask is not None, bool(self.menu), self.call is not None)) > 1:
             raise ValueError(f"step {self.id}: use at most one of ask, menu, call")
         return self
 

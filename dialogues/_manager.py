@@ -21,6 +21,15 @@ from actions import ActionContext, ActionRegistry, Attachment, Say, default_acti
 from core.db import utcnow
 from core.models import ConversationState, User
 from core.settings import Settings
+from dialogues._answers import (
+    AnswerPhrases,
+    Choice,
+    Matched,
+    Unsure,
+    is_yes_or_no,
+    match_answer,
+    split_greeting,
+)
 from dialogues._flows import END, Ask, Flow, FlowSet, Step
 from dialogues._messages import Button, IncomingMessage, Reply
 from dialogues._payloads import Answer, ChooseIntent, Payload, RunCommand, decode, encode
@@ -47,7 +56,16 @@ INTERRUPTING_INTENTS = frozenset(
     }
 )
 INTERRUPT_CONFIDENCE = 0.9
+# At a question with buttons, a typed line that is no answer may start another flow only when
+# the NLU is this sure it is a request of its own (else the question is asked again).
+TAKE_OVER_CONFIDENCE = 0.75
+NOT_REQUESTS = frozenset({"affirm", "deny", "out_of_scope", "greet", "nlu_fallback"})
 FALLBACK_FLOW = "fallback"
+ACKNOWLEDGE_FLOW = "acknowledge"
+OUT_OF_SCOPE_FLOW = "out_of_scope"
+MENU_ACTION = "menu_suggestions"  # an action that picks the buttons of a short menu
+SHORT_MENU_SIZE = 3
+CONFUSED = 2  # fallbacks in a row after which the whole menu is shown
 CONSENT_FLOW = "consent"
 NLU_FALLBACK = "nlu_fallback"
 _COMMAND_RE = re.compile(r"^/(?P<command>[A-Za-z_]{1,32})(?:@\w+)?(?:\s+(?P<args>.*))?$", re.DOTALL)
@@ -75,10 +93,6 @@ def command_payload(command: str, args: str = "") -> str:
     return encode(RunCommand(command, args))
 
 
-def _normalise(text: str) -> str:
-    return " ".join(text.casefold().split()).strip(" .!?")
-
-
 @dataclass
 class _Turn:
     session: AsyncSession
@@ -92,6 +106,7 @@ class _Turn:
     user_deleted: bool = False
     steps_run: int = 0
     understood: dict[str, Understanding] = field(default_factory=dict)
+    menu_shown: bool = False
 
     def flush(self, buttons: tuple[Button, ...] = ()) -> None:
         if self.texts or buttons:
@@ -122,6 +137,7 @@ class DialogueManager:
         self.responses = responses or ResponseCatalogue.load()
         self.interpreter = interpreter
         self.actions = actions or default_actions()
+        self.answers = AnswerPhrases.load()
         self.clock = clock
 
     # ----------------------------------------------------------------- public
@@ -139,7 +155,7 @@ class DialogueManager:
             turn = _Turn(session, user, state, message, self.clock())
             if self._repair(state):
                 self._say(turn, "conversation_changed")
-                self._menu(turn)
+                await self._menu(turn, full=False)
             await self._route(turn)
             turn.flush()
             if not turn.user_deleted:
@@ -186,23 +202,41 @@ class DialogueManager:
             await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
             return
 
+        # "goedemiddag, ik zoek een cursus boekhouden": the greeting is manners, the rest the
+        # request.
+        _, request = split_greeting(raw, self.answers)
+        text = request or raw
+
         if top is not None and top.waiting:
             step = self.flows.get(top.flow).step(top.step)
-            value = await self._match_option(turn, step, raw)
-            if value is not None:
-                await self._answer(turn, top, value)
+            outcome = await self._match_option(turn, step, text)
+            if isinstance(outcome, str):
+                await self._answer(turn, top, outcome)
                 return
+            if isinstance(outcome, Unsure):
+                self._say(turn, "answer_which")
+                self._prompt(turn, self.flows.get(top.flow), step, only=outcome.values)
+                return
+        elif is_yes_or_no(text, self.answers) is not None:
+            await self._start(turn, self.flows.get(ACKNOWLEDGE_FLOW), None)
+            return
 
-        understanding = await self.understand(turn, raw)
+        understanding = await self.understand(turn, text)
+        on_buttons = top is not None and top.waiting and not self._free_text(top)
         if understanding is not None:
             found = self.flows.by_intent(understanding.intent)
-            if found is not None:
+            if found is not None and (not on_buttons or self._takes_over(understanding)):
                 flow, entry = found
                 await self._start(
-                    turn, flow, entry, fill=lambda: self._fill(turn, flow, raw, understanding)
+                    turn, flow, entry, fill=lambda: self._fill(turn, flow, text, understanding)
                 )
                 return
-            if understanding.intent == NLU_FALLBACK and self._clarify(turn, understanding):
+            if (
+                not on_buttons
+                and understanding.intent == NLU_FALLBACK
+                and turn.state.engine.get("confused", 0) < CONFUSED  # else: the whole menu
+                and self._clarify(turn, understanding)
+            ):
                 return
 
         if top is not None and top.waiting:
@@ -210,6 +244,17 @@ class DialogueManager:
             self._reprompt(turn)
             return
         await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+
+    def _free_text(self, frame: Frame) -> bool:
+        ask = self.flows.get(frame.flow).step(frame.step).ask
+        return ask is not None and ask.free_text
+
+    @staticmethod
+    def _takes_over(understanding: Understanding) -> bool:
+        return (
+            understanding.intent not in NOT_REQUESTS
+            and understanding.confidence >= TAKE_OVER_CONFIDENCE
+        )
 
     async def _pressed(self, turn: _Turn, payload: Payload) -> None:
         """A button: the answer to the waiting question, an intent, or a command."""
@@ -232,7 +277,8 @@ class DialogueManager:
 
     async def _command(self, turn: _Turn, command: str, args: str) -> None:
         found = self.flows.by_command(command)
-        if found is None:
+        if found is None:  # a command that does not exist: show every command there is
+            turn.state.engine["confused"] = CONFUSED
             await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
             return
         flow, entry = found
@@ -270,6 +316,8 @@ class DialogueManager:
         ][:2]
         if not candidates:
             return False
+        engine = turn.state.engine
+        engine["confused"] = engine.get("confused", 0) + 1  # not understood: that counts too
         self._say(turn, "clarify")
         buttons = [
             Button(self.responses.render(f"intent_{name}"), encode(ChooseIntent(name)))
@@ -279,24 +327,28 @@ class DialogueManager:
         turn.flush(tuple(buttons))
         return True
 
-    async def _match_option(self, turn: _Turn, step: Step, text: str) -> str | None:
-        """The option value a typed answer stands for, or the text itself for a free answer."""
+    async def _match_option(self, turn: _Turn, step: Step, text: str) -> str | Unsure | None:
+        """The option value a typed answer stands for (the shared matcher, `_answers.py`), the
+        text itself for a free answer, `Unsure` when two buttons fit, or None: no answer."""
         ask = step.ask
         if ask is None:
             return None
-        wanted = _normalise(text)
-        slots = self._view(turn)
-        for option in ask.options:
-            if not option.shown(slots):
-                continue
-            label = _normalise(self.responses.render(option.label, slots))
-            if wanted in (label, option.value):
-                return option.value
-        for value, label in self._dynamic_options(turn, ask):
-            if wanted in (_normalise(label), value):
-                return value
-        meant = await self.understand(turn, text)
+        choices = self._choices(turn, ask)
+        outcome = match_answer(text, choices, phrases=self.answers)
+        if outcome is None and any(c.intents for c in choices):
+            meant = await self.understand(turn, text)
+            if meant is not None:
+                outcome = match_answer(
+                    text,
+                    choices,
+                    phrases=self.answers,
+                    intent=meant.intent,
+                    confidence=meant.confidence,
+                )
+        if isinstance(outcome, Matched):
+            return outcome.value
         if ask.free_text:
+            meant = await self.understand(turn, text)
             if (
                 meant is not None
                 and meant.intent in INTERRUPTING_INTENTS
@@ -304,11 +356,23 @@ class DialogueManager:
             ):
                 return None  # a request, not an answer: route it like any other message
             return text
-        if meant is not None:
-            for option in ask.options:
-                if meant.intent in option.intents and option.shown(slots):
-                    return option.value
-        return None
+        return outcome
+
+    def _choices(self, turn: _Turn, ask: Ask) -> list[Choice]:
+        """The buttons of a question as the user sees them, in order."""
+        slots = self._view(turn)
+        dynamic = [Choice(value, label) for value, label in self._dynamic_options(turn, ask)]
+        fixed = [
+            Choice(
+                o.value,
+                self.responses.render(o.label, self._slot_values(turn)),
+                o.label,
+                tuple(str(i) for i in o.intents),
+            )
+            for o in ask.options
+            if o.shown(slots)
+        ]
+        return dynamic + fixed
 
     # ------------------------------------------------------------------ flows
 
@@ -327,6 +391,11 @@ class DialogueManager:
         elif stack and stack[-1].flow == flow.name:
             stack.pop()  # asking for the flow you are in starts it again
         self._forget_ended_flows(turn)  # a flow started again starts with empty slots
+        engine = turn.state.engine
+        lost = flow.name in (FALLBACK_FLOW, OUT_OF_SCOPE_FLOW)
+        engine["confused"] = engine.get("confused", 0) + 1 if lost else 0
+        if not engine["confused"]:
+            del engine["confused"]
         if fill is not None:
             fill()
         stack.append(Frame(flow=flow.name, step=entry or flow.steps[0].id))
@@ -393,15 +462,7 @@ class DialogueManager:
     async def _execute(self, turn: _Turn, frame: Frame, flow: Flow, step: Step) -> bool:
         """Run one step; True when the flow now waits for the user."""
         if step.action is not None:
-            ctx = ActionContext(
-                session=turn.session,
-                user=turn.user,
-                slots=self._view(turn),
-                settings=self.settings,
-                now=turn.now,
-                display_name=turn.message.display_name,
-            )
-            result = await self.actions.get(step.action)(ctx)
+            result = await self.actions.get(step.action)(self._context(turn))
             for name, value in result.slots.items():
                 self._set(turn, name, value, by=step.action)
             for say in result.say:
@@ -420,7 +481,7 @@ class DialogueManager:
             self._prompt(turn, flow, step)
             return True
         if step.menu:
-            self._menu(turn)
+            await self._menu(turn, full=step.menu == "full")
         return False
 
     # -------------------------------------------------------------- rendering
@@ -449,22 +510,17 @@ class DialogueManager:
         items = turn.state.slots.get(ask.options_from) or []
         return [(str(item["value"]), str(item["label"])) for item in items]
 
-    def _prompt(self, turn: _Turn, flow: Flow, step: Step) -> None:
+    def _prompt(
+        self, turn: _Turn, flow: Flow, step: Step, only: tuple[str, ...] | None = None
+    ) -> None:
         assert step.ask is not None
         self._say(turn, step.ask.prompt)
-        dynamic = [
-            Button(label=label, payload=answer_payload(flow.name, step.id, value))
-            for value, label in self._dynamic_options(turn, step.ask)
+        buttons = [
+            Button(label=c.label, payload=answer_payload(flow.name, step.id, c.value))
+            for c in self._choices(turn, step.ask)
+            if only is None or c.value in only
         ]
-        fixed = [
-            Button(
-                label=self.responses.render(o.label, self._slot_values(turn)),
-                payload=answer_payload(flow.name, step.id, o.value),
-            )
-            for o in step.ask.options
-            if o.shown(self._view(turn))
-        ]
-        turn.flush(tuple(dynamic + fixed))
+        turn.flush(tuple(buttons))
 
     def _reprompt(self, turn: _Turn) -> None:
         top = turn.state.top
@@ -472,16 +528,41 @@ class DialogueManager:
             flow = self.flows.get(top.flow)
             self._prompt(turn, flow, flow.step(top.step))
 
-    def _menu(self, turn: _Turn) -> None:
+    async def _menu(self, turn: _Turn, *, full: bool) -> None:
+        """The menu, once a turn: everything (with /help, or after real confusion), or a short
+        line with the three buttons that fit the moment."""
+        if turn.menu_shown:
+            return
+        turn.menu_shown = True
         entries = self.flows.menu()
-        lines = [f"/{e.command} – {self.responses.render(e.description)}" for e in entries]
-        turn.texts.append("\n".join(lines))
+        if full or turn.state.engine.get("confused", 0) >= CONFUSED:
+            lines = [f"/{e.command} – {self.responses.render(e.description)}" for e in entries]
+            turn.texts.append("\n".join(lines))
+            shown = [e for e in entries if e.button]
+        else:
+            by_command = {e.command: e for e in entries}
+            shown = [by_command[c] for c in await self._suggestions(turn) if c in by_command]
+            shown = shown[:SHORT_MENU_SIZE] or [e for e in entries if e.button][:SHORT_MENU_SIZE]
+            self._say(turn, "menu_more_hint")
         turn.flush(
-            tuple(
-                Button(self.responses.render(e.label), command_payload(e.command))
-                for e in entries
-                if e.button
-            )
+            tuple(Button(self.responses.render(e.label), command_payload(e.command)) for e in shown)
+        )
+
+    async def _suggestions(self, turn: _Turn) -> list[str]:
+        """The commands that fit this user now (the action `menu_suggestions`, if any)."""
+        if MENU_ACTION not in self.actions.names():
+            return []
+        result = await self.actions.get(MENU_ACTION)(self._context(turn))
+        return [str(c) for c in result.slots.get("menu_suggestions") or []]
+
+    def _context(self, turn: _Turn) -> ActionContext:
+        return ActionContext(
+            session=turn.session,
+            user=turn.user,
+            slots=self._view(turn),
+            settings=self.settings,
+            now=turn.now,
+            display_name=turn.message.display_name,
         )
 
     # ------------------------------------------------------------------ slots

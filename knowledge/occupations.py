@@ -36,8 +36,13 @@ class OccupationRef:
 class SkillGroup:
     uri: str
     code: str
-    label: str
+    label: str  # ESCO's own label
     examples: tuple[str, ...]  # level-2 groups under it
+    plain: str = ""  # the same in everyday words (knowledge/data/skill_words.yml)
+
+    @property
+    def everyday(self) -> str:
+        return self.plain or self.label
 
 
 class _Profiles(BaseModel):
@@ -53,6 +58,12 @@ class _Profiles(BaseModel):
 def _profiles() -> _Profiles:
     data = yaml.safe_load((DATA_DIR / "skill_profiles.yml").read_text(encoding="utf-8"))
     return _Profiles.model_validate(data)
+
+
+@cache
+def _skill_words() -> dict[str, str]:
+    data = yaml.safe_load((DATA_DIR / "skill_words.yml").read_text(encoding="utf-8"))
+    return {str(code): str(words) for code, words in data.items()}
 
 
 @cache
@@ -153,6 +164,7 @@ async def skill_groups_for(session: AsyncSession, isco_code: str | None) -> list
             code,
             by_code[code].label,
             tuple(by_code[e].label for e in examples if e in by_code),
+            _skill_words().get(code, ""),
         )
         for code, examples in chosen.items()
     ]

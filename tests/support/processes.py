@@ -48,7 +48,7 @@ class LeerloopProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = cwd / "leerloop.log"
 
-    async def start(self, timeout: float = 30.0) -> LeerloopProcess:
+    async def start(self, timeout: float = 90.0) -> LeerloopProcess:
         """Start and wait for /healthz without blocking the loop (the fake Bot API runs in it)."""
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603
