@@ -4,43 +4,32 @@ with last time; related occupations, sectors that need people, and the help to g
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
+import re
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.formatting import day
+from actions.phrases import phrases, starts_with_phrase
 from core.models import Reflection
-from knowledge import find_location, find_regulation
+from knowledge import SearchQuery, course_index, find_location, find_regulation
 from knowledge.occupations import OccupationRef, occupation_index, skill_groups_for
 from knowledge.text import fold
 
 RATINGS = {"r1": 1, "r2": 2, "r3": 3, "r4": 4}
 STRONG = 3
-DATA_DIR = Path(__file__).resolve().parent / "data"
 # Sectors that need people: the sectors of the SLIM Ontwikkelpaden subsidy, which exists for that
 # reason (knowledge/data/regulations.yml, slug slim-ontwikkelpaden).
 SHORTAGE_REGULATION = "slim-ontwikkelpaden"
 
 
-@cache
-def _dont_know() -> tuple[str, ...]:
-    """Answers that mean "I don't know" (actions/data/phrases.yml): fine, and not stored."""
-    data = yaml.safe_load((DATA_DIR / "phrases.yml").read_text(encoding="utf-8"))
-    return tuple(fold(str(p)) for p in data["dont_know"])
-
-
 def dont_know(text: object) -> bool:
+    """An answer that means "I don't know": fine, and not stored."""
     if not isinstance(text, str):
         return False
     folded = fold(text).strip(" .!")
-    # A phrase, then nothing or another word: "pas" and "pas maar", not "pastoraal werker".
-    return not folded or any(
-        folded == d or (folded.startswith(d) and not folded[len(d)].isalnum()) for d in _dont_know()
-    )
+    return not folded or any(starts_with_phrase(folded, d) for d in phrases("dont_know"))
 
 
 def _work_slots(occupation: OccupationRef | None) -> dict[str, Any]:
@@ -214,19 +203,83 @@ async def reflection_finish(ctx: ActionContext) -> ActionResult:
     return ActionResult(slots={"reflect_growth_topic": topic}, say=says)
 
 
+def _wish_split(text: str) -> tuple[str, str] | None:
+    """("what I do now", "where I want to go") when the text wishes for other work."""
+    folded = fold(text)
+    found = [
+        at.start()
+        for marker in phrases("career_wish")
+        if (at := re.search(rf"(?:^|\W){re.escape(marker)}(?:\W|$)", folded)) is not None
+    ]
+    if not found:
+        return None
+    first = min(found)
+    return folded[:first], folded[first:]
+
+
 @action("careers_start")
 async def careers_start(ctx: ActionContext) -> ActionResult:
-    """The work to explore from: what the worker just named, or what we know."""
+    """The work to explore from (what the worker just named, or what we know), and the work
+    they want to go to when they said so ("ik ben verzorgende en wil verpleegkundige worden")."""
     index = await occupation_index(ctx.session)
+    said = str(ctx.slots.get("careers_text") or "")
     named = ctx.slots.get("careers_occupation")
-    occupation = index.find(str(named)) if isinstance(named, str) and named else None
-    if occupation is None and ctx.user.occupation_uri:
-        occupation = index.by_uri.get(ctx.user.occupation_uri)
-    if occupation is not None:
-        await _remember_work(ctx, occupation)
+    target = None
+    current = None
+    wish = _wish_split(said) if said else None
+    if wish is not None:
+        before, after = wish
+        target = index.find(after) or (index.find(str(named)) if named else None)
+        current = index.find(before) if before.strip() else None
+        if current is not None and target is not None and current.uri == target.uri:
+            current = None
+    elif isinstance(named, str) and named:
+        current = index.find(named)
+    elif said:
+        current = index.find(said)  # "ik werk op de servicedesk, wat past bij mij?"
+    if current is None and ctx.user.occupation_uri:
+        current = index.by_uri.get(ctx.user.occupation_uri)
+    if current is not None:
+        await _remember_work(ctx, current)
     return ActionResult(
-        slots={"careers_has_work": occupation is not None, **_work_slots(occupation)}
+        slots={
+            "careers_has_work": current is not None,
+            "careers_has_target": target is not None,
+            "careers_target": target.label if target else None,
+            **_work_slots(current),
+        }
     )
+
+
+@action("careers_route")
+async def careers_route(ctx: ActionContext) -> ActionResult:
+    """How to get to the work someone wants: courses for it, side entry, help that is open."""
+    target = str(ctx.slots.get("careers_target") or "")
+    index = await course_index(ctx.session, ctx.now.date())
+    hits = index.search(SearchQuery(text=target, distinct_titles=True), limit=3).hits
+    says = [Say("careers_route_intro", {"target": target})]
+    if hits:
+        lines = [Say("careers_related_line", {"label": h.course.title}) for h in hits]
+        says.append(Say("careers_route_courses", {"lines": lines}))
+    says += await _shortage_says(ctx)
+    says.append(Say("careers_side_entry"))
+    return ActionResult(say=says)
+
+
+async def _shortage_says(ctx: ActionContext) -> list[Say]:
+    shortage = await find_regulation(ctx.session, SHORTAGE_REGULATION)
+    if shortage is None or not shortage.is_open(ctx.now.date()):
+        return []
+    return [
+        Say(
+            "careers_sectors",
+            {
+                "regulation": shortage.title,
+                "checked_on": day(shortage.checked_on),
+                "source_name": shortage.source_name,
+            },
+        )
+    ]
 
 
 @action("careers_show")
@@ -242,18 +295,7 @@ async def careers_show(ctx: ActionContext) -> ActionResult:
             says.append(
                 Say("careers_related", {"label": ctx.slots.get("work_label"), "lines": lines})
             )
-    shortage = await find_regulation(ctx.session, SHORTAGE_REGULATION)
-    if shortage is not None and shortage.is_open(ctx.now.date()):
-        says.append(
-            Say(
-                "careers_sectors",
-                {
-                    "regulation": shortage.title,
-                    "checked_on": day(shortage.checked_on),
-                    "source_name": shortage.source_name,
-                },
-            )
-        )
+    says += await _shortage_says(ctx)
     says.append(Say("careers_side_entry"))
     return ActionResult(say=says)
 

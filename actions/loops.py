@@ -4,6 +4,7 @@ adds an achievement to the wallet."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,9 +14,11 @@ from actions._registry import ActionContext, ActionResult, Say, action
 from actions.coaching import dont_know
 from actions.courses import chosen_course, course_value
 from actions.formatting import day, euro
+from actions.phrases import phrases, starts_with_phrase
 from core.models import LearningLoop, LoopStatus, LoopStep
 from knowledge import SearchQuery, course_index, find_location
 from knowledge.search import CourseRecord
+from knowledge.text import fold
 from services.wallet import add_achievement, spendable
 
 DEADLINES = {"m1": 30, "m3": 91, "m6": 182, "y1": 365}
@@ -47,6 +50,33 @@ async def loop_stop_existing(ctx: ActionContext) -> ActionResult:
     if loop is not None:
         loop.status = LoopStatus.STOPPED
     return ActionResult()
+
+
+_SMALL_WORDS = frozenset({"van", "voor", "om", "te", "in", "en", "of", "over", "aan", "bij", "op"})
+
+
+def goal_in(text: str) -> str | None:
+    """The goal in a first message ("ik wil heftruk rijbewjs halen" -> "heftruk rijbewjs
+    halen"), or None when it only asks for a learning loop ("ik wil een leerplan maken")."""
+    folded = fold(text).strip(" .!?")
+    generic = set(phrases("loop_generic")) | _SMALL_WORDS
+    if not any(w not in generic for w in re.findall(r"[\w-]+", folded)):
+        return None
+    goal = text.strip().rstrip(".!? ")
+    for opening in phrases("wish_openings"):
+        if starts_with_phrase(fold(goal), opening):
+            goal = goal[len(opening) :].strip(" ,:")
+            break
+    return goal or None
+
+
+@action("loop_goal_from_start")
+async def loop_goal_from_start(ctx: ActionContext) -> ActionResult:
+    """A first message that already names the goal starts there, instead of asking for it."""
+    goal = goal_in(str(ctx.slots.get("loop_start_text") or ""))
+    says = [Say("loop_goal_taken", {"goal": goal})] if goal else []
+    # Used once: "opnieuw" later asks for the goal.
+    return ActionResult(slots={"loop_goal_text": goal, "loop_start_text": None}, say=says)
 
 
 @action("loop_goal_check")

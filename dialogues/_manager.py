@@ -267,13 +267,25 @@ class DialogueManager:
                     self._say(turn, "stale_button")
                     self._reprompt(turn)
             case ChooseIntent(intent):  # a button of a clarifying question
-                found = self.flows.by_intent(intent)
-                if found is not None:
-                    await self._start(turn, *found)
-                else:
-                    await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+                await self._chosen(turn, intent)
             case RunCommand(command, args):
                 await self._command(turn, command, args)
+
+    async def _chosen(self, turn: _Turn, intent: str) -> None:
+        """The intent picked under a clarifying question, with what was typed before it."""
+        found = self.flows.by_intent(intent)
+        said = turn.state.engine.pop("clarified", None)
+        if found is None:
+            await self._start(turn, self.flows.get(FALLBACK_FLOW), None)
+            return
+        flow, entry = found
+        meant = await self.understand(turn, said) if isinstance(said, str) else None
+        if meant is None or not isinstance(said, str):
+            await self._start(turn, flow, entry)
+            return
+        # What they typed still counts: "excel in Zwolle" searches excel in Zwolle.
+        chosen = Understanding(intent, 1.0, meant.ranking, meant.entities)
+        await self._start(turn, flow, entry, fill=lambda: self._fill(turn, flow, said, chosen))
 
     async def _command(self, turn: _Turn, command: str, args: str) -> None:
         found = self.flows.by_command(command)
@@ -318,6 +330,8 @@ class DialogueManager:
             return False
         engine = turn.state.engine
         engine["confused"] = engine.get("confused", 0) + 1  # not understood: that counts too
+        if turn.user.consent:  # kept to the next message only with consent, like every text
+            engine["clarified"] = turn.message.text
         self._say(turn, "clarify")
         buttons = [
             Button(self.responses.render(f"intent_{name}"), encode(ChooseIntent(name)))

@@ -67,6 +67,12 @@ def _skill_words() -> dict[str, str]:
 
 
 @cache
+def _generic_words() -> frozenset[str]:
+    lines = (DATA_DIR / "occupation_generic_words.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(fold(w) for w in lines if w.strip() and not w.startswith("#"))
+
+
+@cache
 def _everyday() -> dict[str, str]:
     with (DATA_DIR / "occupations_everyday.csv").open(encoding="utf-8") as f:
         return {fold(r["word"]): fold(r["esco_label"]) for r in csv.DictReader(f)}
@@ -86,9 +92,11 @@ class OccupationIndex:
         for word, label in _everyday().items():
             if label in self.by_label:
                 self.by_label.setdefault(word, self.by_label[label])
+        generic = _generic_words()
         for o in sorted(occupations, key=lambda o: o.uri):
             for alt in o.alt_labels:
-                self.by_label.setdefault(fold(alt), o.uri)
+                if fold(alt) not in generic:
+                    self.by_label.setdefault(fold(alt), o.uri)
         self._labels = list(self.by_label)
 
     def find(self, text: str) -> OccupationRef | None:
