@@ -157,6 +157,10 @@ class DialogueManager:
                 self._say(turn, "conversation_changed")
                 await self._menu(turn, full=False)
             await self._route(turn)
+            if not turn.replies and not turn.texts and not turn.attachments:
+                # A flow that ends without a word ("Klaar") still gets an answer.
+                self._say(turn, "acknowledged")
+                await self._menu(turn, full=False)
             turn.flush()
             if not turn.user_deleted:
                 self._forget(turn)
@@ -206,6 +210,21 @@ class DialogueManager:
         # request.
         _, request = split_greeting(raw, self.answers)
         text = request or raw
+
+        resumed = turn.state.engine.pop("resumed", False)
+        if resumed and top is not None and top.waiting and self._free_text(top):
+            # "Zullen we verdergaan?" — "ja" means go on, not "ja" as the answer.
+            kind = is_yes_or_no(text, self.answers)
+            if kind == "affirm":
+                self._reprompt(turn)
+                return
+            if kind == "deny":
+                turn.state.stack.pop()
+                self._say(turn, "resume_declined")
+                await self._run(turn)
+                if not turn.state.stack:
+                    await self._menu(turn, full=False)
+                return
 
         if top is not None and top.waiting:
             step = self.flows.get(top.flow).step(top.step)
@@ -443,6 +462,7 @@ class DialogueManager:
             if frame.waiting:  # an interrupted flow: offer to go on with it
                 self._say(turn, "resume")
                 self._reprompt(turn)
+                turn.state.engine["resumed"] = True
                 return
             flow = self.flows.get(frame.flow)
             if flow.requires_consent:

@@ -1,0 +1,115 @@
+"""Persona journeys over the fake Telegram Bot API (`journeys.yml`): each one passes end to end
+through python-telegram-bot, the dialogue manager and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import string
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from bot.telegram_channel import TelegramChannel
+from core.db import Base
+from dialogues import ResponseCatalogue
+from services import personal_tables
+from tests.support import FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+JOURNEYS = Path(__file__).with_name("journeys.yml")
+RESPONSES = ResponseCatalogue.load()
+QUIET_SECONDS = 0.6
+
+
+class JourneyStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str | None = None
+    press: str | None = None
+    says: list[str] = []
+    not_says: list[str] = []
+    contains: list[str] = []
+    not_contains: list[str] = []
+    buttons_max: int | None = None
+
+
+class Journey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    persona: str
+    steps: list[JourneyStep]
+    stored_nowhere: list[str] = []
+
+
+def _journeys() -> list[Journey]:
+    return [Journey.model_validate(j) for j in yaml.safe_load(JOURNEYS.read_text("utf-8"))]
+
+
+def _fixed(key: str) -> str:
+    """The longest literal part of a response (its placeholders vary)."""
+    template = RESPONSES.variants(key)[0]
+    parts = [p for p, *_ in string.Formatter().parse(template) if p.strip()]
+    return max(parts, key=len).strip() if parts else ""
+
+
+async def _replies(fake: FakeTelegram, chat: int, before: int) -> list[str]:
+    """Wait for the bot's answer: at least one new message, then a moment of quiet."""
+    deadline = time.monotonic() + 30
+    while len(fake.messages_to(chat)) <= before:
+        assert time.monotonic() < deadline, "no reply"
+        await asyncio.sleep(0.02)
+    seen = len(fake.messages_to(chat))
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < QUIET_SECONDS:
+        await asyncio.sleep(0.05)
+        if len(fake.messages_to(chat)) != seen:
+            seen = len(fake.messages_to(chat))
+            quiet_since = time.monotonic()
+    return [m.text or "" for m in fake.messages_to(chat)[before:]]
+
+
+def test_there_are_at_least_fifteen_journeys() -> None:
+    assert len(_journeys()) >= 15
+
+
+@pytest.mark.parametrize("journey", _journeys(), ids=lambda j: j.persona)
+async def test_journey(
+    journey: Journey, telegram_bot: TelegramChannel, fake_telegram: FakeTelegram
+) -> None:
+    chat = 500_000 + abs(hash(journey.persona)) % 100_000
+    for number, step in enumerate(journey.steps, start=1):
+        sent = fake_telegram.messages_to(chat)
+        before = len(sent)
+        if step.press is not None:
+            with_buttons = [m for m in sent if m.buttons]
+            assert with_buttons, f"step {number}: no buttons to press"
+            label = next(t for t, _ in with_buttons[-1].buttons if step.press in t)
+            fake_telegram.push_button(with_buttons[-1], label)
+        else:
+            assert step.user is not None
+            fake_telegram.push_text(chat, step.user)
+        texts = await _replies(fake_telegram, chat, before)
+        said = "\n".join(texts)
+        where = f"{journey.persona}, step {number} ({step.user or step.press}):\n{said}"
+        for key in step.says:
+            assert _fixed(key) in said, f"{where}\n-- expected {key}"
+        for key in step.not_says:
+            assert _fixed(key) not in said, f"{where}\n-- did not expect {key}"
+        for literal in step.contains:
+            assert literal.casefold() in said.casefold(), f"{where}\n-- expected {literal!r}"
+        for literal in step.not_contains:
+            assert literal.casefold() not in said.casefold(), f"{where}\n-- not {literal!r}"
+        if step.buttons_max is not None:
+            buttons = sum(len(m.buttons) for m in fake_telegram.messages_to(chat)[before:])
+            assert buttons <= step.buttons_max, f"{where}\n-- {buttons} buttons"
+    if journey.stored_nowhere:
+        users = Base.metadata.tables["users"]
+        async with telegram_bot.services.engine.connect() as conn:
+            for table in [users, *(t for t, _ in personal_tables())]:
+                rows = (await conn.execute(select(table))).all()
+                dump = repr(rows).casefold()
+                for typed in journey.stored_nowhere:
+                    assert typed.casefold() not in dump, f"{typed!r} is stored in {table.name}"
