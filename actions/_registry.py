@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
@@ -21,13 +22,21 @@ from core.models import User
 from core.settings import Settings
 
 
+class AttachmentKind(StrEnum):
+    DOCUMENT = "document"
+    PHOTO = "photo"  # a picture to look at (Telegram: sendPhoto)
+
+
 @dataclass(frozen=True)
 class Attachment:
-    """A file the bot sends (Telegram: a document; console: a file written to disk)."""
+    """A file the bot sends (Telegram: a document, or a photo; console: a file written to
+    disk). `caption` goes with it: for a picture, what it shows in words (alt text)."""
 
     filename: str
     content: bytes
     mime_type: str = "application/json"
+    kind: AttachmentKind = AttachmentKind.DOCUMENT
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,9 @@ class ActionContext:
     settings: Settings
     now: datetime
     display_name: str | None = None
+    # Renders a text from dialogues/responses*.yml, for words that go into a file (a chart's
+    # labels, a caption); what the bot says is returned as `Say`s instead.
+    render: Callable[[Say], str] = field(default=lambda say: say.key)
 
 
 @dataclass

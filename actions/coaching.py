@@ -12,6 +12,7 @@ from sqlalchemy import select
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.formatting import day
 from actions.phrases import phrases, starts_with_phrase
+from actions.pictures import skills_picture
 from core.models import Reflection
 from knowledge import SearchQuery, course_index, find_location, find_regulation
 from knowledge.occupations import OccupationRef, occupation_index, skill_groups_for
@@ -200,7 +201,18 @@ async def reflection_finish(ctx: ActionContext) -> ActionResult:
         says.append(Say("reflect_next_step_grow", {"topic": topic}))
     elif strengths:
         says.append(Say("reflect_next_step_strength", {"topic": topic}))
-    return ActionResult(slots={"reflect_growth_topic": topic}, say=says)
+    picture = await skills_picture(
+        ctx,
+        groups,
+        ratings,
+        previous.ratings if previous else None,
+        previous.created_at.date() if previous else None,
+    )
+    return ActionResult(
+        slots={"reflect_growth_topic": topic},
+        say=says,
+        attachments=[picture] if picture else [],
+    )
 
 
 def _wish_split(text: str) -> tuple[str, str] | None:

@@ -19,7 +19,7 @@ from knowledge import (
     search_courses,
 )
 from knowledge.text import words
-from services.wallet import spendable
+from services.wallet import Budget, spendable
 
 PAGE = 3
 CANCEL = "cancel"
@@ -242,3 +242,49 @@ async def course_search_reset(ctx: ActionContext) -> ActionResult:
         "course_what",
     )
     return ActionResult(slots=dict.fromkeys((*keys, "course_max_price", "_course_where")))
+
+
+# ------------------------------------------------------------ suggestions that fit
+
+RELEVANT_SHARE = 0.5  # a hit scoring under half the best one matched only a side word
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    hit: SearchHit
+    fits: bool  # the wallet can pay for it (None-wallet: always True)
+
+
+def suggest(
+    hits: tuple[SearchHit, ...] | list[SearchHit],
+    wallet: Budget | None,
+    limit: int,
+    *,
+    exclude_pk: int | None = None,
+) -> list[Suggestion]:
+    """The best courses for a goal: only hits about as relevant as the best one (not a course
+    that shares one side word such as "basis"), one per title (the variant the wallet can pay
+    for, cheapest first), and those the wallet can pay for before those it cannot."""
+    hits = [h for h in hits if h.course.pk != exclude_pk]
+    if not hits:
+        return []
+    best = max(h.score for h in hits)
+    if best > 0:
+        hits = [h for h in hits if h.score >= best * RELEVANT_SHARE]
+    groups: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.course.title.casefold(), []).append(hit)
+    chosen: list[Suggestion] = []
+    for variants in groups.values():
+        if wallet is None:
+            chosen.append(Suggestion(variants[0], True))
+            continue
+        fitting = [h for h in variants if wallet.pays_for(h.course)]
+        if fitting:
+            pick = min(fitting, key=lambda h: h.course.price_cents or 0)
+            chosen.append(Suggestion(pick, True))
+        else:
+            pick = min(variants, key=lambda h: h.course.price_cents or 0)
+            chosen.append(Suggestion(pick, False))
+    chosen.sort(key=lambda s: not s.fits)  # stable: relevance order within each part
+    return chosen[:limit]

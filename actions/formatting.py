@@ -31,3 +31,10 @@ def euro(cents: int) -> str:
 def day(value: date) -> str:
     """1 januari 2024."""
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def day_month(value: date, today: date) -> str:
+    """6 maart (this year), 6 maart 2027 (another year)."""
+    if value.year == today.year:
+        return f"{value.day} {_MONTHS[value.month - 1]}"
+    return day(value)

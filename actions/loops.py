@@ -12,18 +12,29 @@ from sqlalchemy import select
 
 from actions._registry import ActionContext, ActionResult, Say, action
 from actions.coaching import dont_know
-from actions.courses import chosen_course, course_value
+from actions.courses import chosen_course, course_value, suggest
 from actions.formatting import day, euro
-from actions.phrases import phrases, starts_with_phrase
-from core.models import LearningLoop, LoopStatus, LoopStep
+from actions.phrases import (
+    looks_like,
+    phrases,
+    progress_step_keys,
+    says_finished,
+    starts_with_phrase,
+)
+from core.models import Booking, BookingStatus, LearningLoop, LoopStatus, LoopStep
 from knowledge import SearchQuery, course_index, find_location
 from knowledge.search import CourseRecord
 from knowledge.text import fold
-from services.wallet import add_achievement, spendable
+from services.wallet import WalletError, add_achievement, budget, complete_booking
 
 DEADLINES = {"m1": 30, "m3": 91, "m6": 182, "y1": 365}
 PRACTICE = "practice"
 COURSE_WEEKS_AFTER_START = 8
+SUGGESTIONS = 3
+# The steps of a course loop that the course itself covers ("papieren gehaald" ticks them).
+COURSE_STEPS = frozenset({"loop_step_enroll", "loop_step_start", "loop_step_midway"})
+NAMED_SCORE = 85.0  # how well a message must name a booked course (looks_like)
+SUGGEST_POOL = 40  # hits to choose the suggestions from (all variants of a title count)
 
 
 async def active_loop(ctx: ActionContext) -> LearningLoop | None:
@@ -90,7 +101,8 @@ async def loop_goal_check(ctx: ActionContext) -> ActionResult:
 
 @action("loop_suggest")
 async def loop_suggest(ctx: ActionContext) -> ActionResult:
-    """Courses that fit the goal, the worker's place and budget (best three), as buttons."""
+    """Courses that fit the goal, the worker's place and budget (best three), as buttons:
+    only relevant ones, those the wallet can pay for first; said so when none fits."""
     today = ctx.now.date()
     index = await course_index(ctx.session, today)
     goal = str(ctx.slots.get("loop_goal_text") or "")
@@ -99,27 +111,30 @@ async def loop_suggest(ctx: ActionContext) -> ActionResult:
         location = await find_location(ctx.session, ctx.user.region)
         if location is not None and location.lat is not None and location.lon is not None:
             near = (location.lat, location.lon)
-    budget = await spendable(ctx.session, ctx.user, today)
-    base = SearchQuery(
-        text=goal, near=near, within_km=30, include_online=True, distinct_titles=True
-    )
-    hits = index.search(base, limit=3).hits
+    wallet = await budget(ctx.session, ctx.user, today)
+    money = wallet if wallet.total_cents > 0 else None
+    base = SearchQuery(text=goal, near=near, within_km=30, include_online=True)
+    hits = index.search(base, limit=SUGGEST_POOL).hits
     if not hits and near is not None:
-        hits = index.search(SearchQuery(text=goal, distinct_titles=True), limit=3).hits
+        hits = index.search(SearchQuery(text=goal), limit=SUGGEST_POOL).hits
+    suggestions = suggest(hits, money, SUGGESTIONS)
     options = [
         {
-            "value": course_value(h.course),
-            "label": f"{h.course.title} ({euro(h.course.price_cents or 0)})"[:60],
+            "value": course_value(s.hit.course),
+            "label": f"{s.hit.course.title} ({euro(s.hit.course.price_cents or 0)})"[:60],
         }
-        for h in hits
+        for s in suggestions
     ]
-    says = []
-    if hits:
-        says.append(Say("loop_courses_found", {"count": len(hits)}))
-        if budget and any((h.course.price_cents or 0) > budget for h in hits):
-            says.append(Say("loop_budget_note", {"amount": euro(budget)}))
-    else:
+    says: list[Say] = []
+    fitting = sum(1 for s in suggestions if s.fits)
+    if not suggestions:
         says.append(Say("loop_no_courses"))
+    elif money is not None and not fitting:
+        says.append(Say("loop_none_fit", {"amount": euro(wallet.total_cents)}))
+    else:
+        says.append(Say("loop_courses_found", {"count": len(suggestions)}))
+        if fitting < len(suggestions):
+            says.append(Say("loop_budget_note", {"amount": euro(wallet.total_cents)}))
     return ActionResult(slots={"loop_options": options}, say=says)
 
 
@@ -253,12 +268,32 @@ def _status_lines(loop: LearningLoop) -> list[Say]:
     return lines
 
 
+async def last_completed_loop(ctx: ActionContext) -> LearningLoop | None:
+    loop: LearningLoop | None = await ctx.session.scalar(
+        select(LearningLoop)
+        .where(LearningLoop.user_id == ctx.user.id, LearningLoop.status == LoopStatus.COMPLETED)
+        .order_by(LearningLoop.completed_at.desc(), LearningLoop.id.desc())
+        .limit(1)
+    )
+    return loop
+
+
 @action("loop_show")
 async def loop_show(ctx: ActionContext) -> ActionResult:
-    """Where the worker is in their loop, and the next step."""
+    """Where the worker is in their loop, and the next step; after a finished loop, that one."""
     loop = await active_loop(ctx)
     if loop is None:
-        return ActionResult(slots={"loop_exists": False}, say=[Say("loop_none")])
+        last = await last_completed_loop(ctx)
+        if last is not None:
+            finished = (last.completed_at or ctx.now).astimezone(ctx.now.tzinfo).date()
+            values = {"goal": last.goal, "date": day(finished), "total": len(last.steps)}
+            return ActionResult(
+                slots={"loop_exists": False, "loop_done_before": True},
+                say=[Say("loop_last_completed", values)],
+            )
+        return ActionResult(
+            slots={"loop_exists": False, "loop_done_before": False}, say=[Say("loop_none")]
+        )
     next_step = next((s for s in loop.steps if s.done_at is None), None)
     done = sum(1 for s in loop.steps if s.done_at)
     says = [
@@ -292,27 +327,112 @@ def _step_number(text: str, total: int) -> int | None:
     return None
 
 
+def _steps_meant(loop: LearningLoop, text: str) -> list[LoopStep]:
+    """The open steps a progress message ticks: the step with the number named; else the
+    latest step its words are about ("op de helft"), with the open ones before it (being
+    halfway means you started); "papieren gehaald" finishes the course steps; else the next
+    open step."""
+    open_steps = [s for s in loop.steps if s.done_at is None]
+    number = _step_number(text, len(loop.steps))
+    if number is not None:
+        named = [s for s in open_steps if s.position == number]
+        return named or open_steps[:1]
+    keys = set(progress_step_keys(text))
+    if says_finished(text) and loop.course_pk is not None:
+        keys |= COURSE_STEPS
+    about = [s for s in open_steps if s.key in keys]
+    if about:
+        last = max(s.position for s in about)
+        return [s for s in open_steps if s.position <= last]
+    return open_steps[:1]
+
+
+async def _reserved_bookings(ctx: ActionContext) -> list[Booking]:
+    rows = await ctx.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == ctx.user.id, Booking.status == BookingStatus.RESERVED)
+        .order_by(Booking.id)
+    )
+    return list(rows.all())
+
+
+async def _booking_meant(ctx: ActionContext, text: str) -> Booking | None:
+    """A booked course this message says is done ("mijn heftruck papieren gehaald")."""
+    bookings = await _reserved_bookings(ctx)
+    named = [(looks_like(text, b.title), b) for b in bookings]
+    named = [(score, b) for score, b in named if score >= NAMED_SCORE]
+    if named:
+        return max(named, key=lambda pair: pair[0])[1]
+    if says_finished(text) and len(bookings) == 1:
+        return bookings[0]
+    return None
+
+
+def _booking_slots(booking: Booking | None) -> dict[str, Any]:
+    if booking is None:
+        return {"progress_booking": False}
+    return {
+        "progress_booking": True,
+        "progress_booking_id": booking.id,
+        "progress_booking_title": booking.title,
+    }
+
+
 @action("loop_tick")
 async def loop_tick(ctx: ActionContext) -> ActionResult:
-    """Tick off a step from free text: the step with the number named, else the next open one."""
-    loop = await active_loop(ctx)
-    if loop is None:
-        return ActionResult(slots={"loop_exists": False}, say=[Say("loop_none")])
-    open_steps = [s for s in loop.steps if s.done_at is None]
-    if not open_steps:
-        return ActionResult(slots={"loop_exists": True, "loop_all_done": True})
+    """Tick off steps from free text ("stap 2 is af", "ik heb me ingeschreven", "ben op de
+    helft"). Without a loop, a booked course the message names as done is offered to close."""
     text = str(ctx.slots.get("progress_text") or "")
-    number = _step_number(text, len(loop.steps))
-    step = next((s for s in open_steps if s.position == number), open_steps[0])
-    step.done_at = ctx.now
-    says = [Say("loop_ticked", {"step": Say(step.key, step.values)})]
-    remaining = [s for s in open_steps if s is not step]
+    loop = await active_loop(ctx)
+    if loop is None or all(s.done_at for s in loop.steps):
+        booking = await _booking_meant(ctx, text)
+        if booking is not None:
+            return ActionResult(slots={"loop_exists": loop is not None, **_booking_slots(booking)})
+        if loop is None:
+            return ActionResult(
+                slots={"loop_exists": False, "progress_booking": False}, say=[Say("loop_none")]
+            )
+        return ActionResult(
+            slots={"loop_exists": True, "loop_all_done": True, "progress_booking": False}
+        )
+    ticked = _steps_meant(loop, text)
+    for step in ticked:
+        step.done_at = ctx.now
+    says = [Say("loop_ticked", {"step": Say(s.key, s.values)}) for s in ticked]
+    if loop.course_pk is not None and says_finished(text):
+        for booking in await _reserved_bookings(ctx):
+            if booking.course_pk == loop.course_pk:
+                await complete_booking(
+                    session=ctx.session, user=ctx.user, booking_id=booking.id, today=ctx.now.date()
+                )
+                says.append(Say("booking_completed", {"title": booking.title}))
+    remaining = [s for s in loop.steps if s.done_at is None]
     if remaining:
         nxt = remaining[0]
         says.append(Say("loop_next", {"step": Say(nxt.key, nxt.values), "date": day(nxt.due_on)}))
     # progress_text is used once: a later tick by button starts clean.
-    slots = {"loop_exists": True, "loop_all_done": not remaining, "progress_text": None}
-    return ActionResult(slots=slots, say=says)
+    return ActionResult(
+        slots={
+            "loop_exists": True,
+            "loop_all_done": not remaining,
+            "progress_booking": False,
+            "progress_text": None,
+        },
+        say=says,
+    )
+
+
+@action("progress_complete_booking")
+async def progress_complete_booking(ctx: ActionContext) -> ActionResult:
+    """The worker confirmed a booked course is done: settle it and add the achievement."""
+    booking_id = int(ctx.slots.get("progress_booking_id") or 0)
+    try:
+        achievement = await complete_booking(
+            session=ctx.session, user=ctx.user, booking_id=booking_id, today=ctx.now.date()
+        )
+    except WalletError:
+        return ActionResult(say=[Say("booking_gone")])
+    return ActionResult(say=[Say("booking_completed", {"title": achievement.title})])
 
 
 @action("loop_complete")

@@ -9,8 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from actions._registry import ActionContext, ActionResult, Say, action
-from actions.formatting import day
-from core.models import LoopStep, OutboxMessage, Team
+from actions.formatting import day, day_month
+from actions.phrases import clock_minute, swap_pronouns
+from core.models import LoopStep, OutboxMessage, Reminder, Team
 from services.nudges import (
     add_reminder,
     create_campaign,
@@ -18,7 +19,10 @@ from services.nudges import (
     member_count,
     out_of_quiet_hours,
     preference,
+    schedule_chosen,
     stop_all,
+    team_reach,
+    upcoming_reminders,
 )
 from services.teams import managed_teams
 
@@ -54,6 +58,31 @@ def _weekday_key(weekday: int) -> str:
     return f"weekday_{weekday}"
 
 
+def _when(on: date, today: date) -> Say:
+    """vandaag, morgen, or vrijdag 6 maart."""
+    if on == today:
+        return Say("when_today")
+    if on == today + timedelta(days=1):
+        return Say("when_tomorrow")
+    weekday = Say(_weekday_key(on.weekday()))
+    return Say("when_day", {"weekday": weekday, "date": day_month(on, today)})
+
+
+def _reminder_lines(reminders: list[Reminder], ctx: ActionContext) -> list[Say]:
+    today = ctx.now.date()
+    lines = []
+    for reminder in reminders:
+        due = reminder.due_at.astimezone(ZoneInfo(ctx.settings.timezone))
+        values: dict[str, Any] = {
+            "when": _when(due.date(), today),
+            "time": _clock(due.hour * 60 + due.minute),
+            "about": reminder.about,
+        }
+        key = "nudges_reminder_line" if reminder.about else "nudges_reminder_line_plain"
+        lines.append(Say(key, values))
+    return lines
+
+
 async def _settings_says(ctx: ActionContext) -> list[Say]:
     pref = await preference(ctx.session, ctx.user)
     if pref is None:
@@ -82,10 +111,15 @@ async def _settings_says(ctx: ActionContext) -> list[Say]:
 
 @action("nudges_show")
 async def nudges_show(ctx: ActionContext) -> ActionResult:
+    """The settings, and the one-off reminders still to come."""
     pref = await preference(ctx.session, ctx.user)
+    says = await _settings_says(ctx)
+    reminders = await upcoming_reminders(ctx.session, ctx.user, ctx.now)
+    if reminders:
+        says.append(Say("nudges_reminders", {"lines": _reminder_lines(reminders, ctx)}))
     return ActionResult(
         slots={"nudges_on": pref is not None and not pref.stopped and pref.every_days > 0},
-        say=await _settings_says(ctx),
+        say=says,
     )
 
 
@@ -126,6 +160,7 @@ async def reminder_from_text(ctx: ActionContext) -> ActionResult:
             pref.weekday = weekday
         if minute is not None:
             pref.at_minute = minute
+        schedule_chosen(pref, ctx.now)
         return ActionResult(slots={"reminder_done": True}, say=await _settings_says(ctx))
     if on is None and minute is None:
         return ActionResult(slots={"reminder_done": False})
@@ -141,13 +176,11 @@ async def reminder_from_text(ctx: ActionContext) -> ActionResult:
     if due <= local_now:
         return ActionResult(slots={"reminder_done": True}, say=[Say("reminder_in_past")])
     found = _ABOUT_RE.search(text)
-    about = found["about"].strip() if found else ""
+    about = swap_pronouns(found["about"]) if found else ""
     await add_reminder(ctx.session, ctx.user, about, due)
     key = "reminder_set_about" if about else "reminder_set"
-    return ActionResult(
-        slots={"reminder_done": True},
-        say=[Say(key, {"date": day(target), "time": _clock(minute), "about": about})],
-    )
+    values = {"when": _when(target, local_now.date()), "time": _clock(minute), "about": about}
+    return ActionResult(slots={"reminder_done": True}, say=[Say(key, values)])
 
 
 @action("nudges_apply_choice")
@@ -155,6 +188,19 @@ async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
     """Store what the user picked in the settings menu."""
     slots = ctx.slots
     pref = await ensure_preference(ctx.session, ctx.user)
+    typed = slots.get("nudge_time")
+    if typed is not None and typed not in TIMES:  # a time typed instead of a button
+        minute = clock_minute(typed)
+        if minute is None:
+            return ActionResult(
+                slots={"nudge_time_bad": True, "nudge_time": None},
+                say=[Say("nudges_time_unclear")],
+            )
+        pref.at_minute = minute
+        pref.stopped = False
+        schedule_chosen(pref, ctx.now)
+        if pref.every_days <= 0:
+            pref.every_days = 7
     for slot, table, field in (
         ("nudge_weekday", {k: i for i, k in enumerate(WEEKDAYS)}, "weekday"),
         ("nudge_time", TIMES, "at_minute"),
@@ -164,6 +210,7 @@ async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
         if value in table:
             setattr(pref, field, table[str(value)])
             pref.stopped = False
+            schedule_chosen(pref, ctx.now)
             if pref.every_days <= 0:  # choosing a day or time means: yes, nudge me
                 pref.every_days = 7
     quiet = slots.get("nudge_quiet")
@@ -173,9 +220,10 @@ async def nudges_apply_choice(ctx: ActionContext) -> ActionResult:
     if pause in PAUSE:
         pref.paused_until = ctx.now.date() + timedelta(days=PAUSE[str(pause)])
     # Each choice is applied once: the next visit to the menu starts with none.
-    chosen = dict.fromkeys(
+    chosen: dict[str, Any] = dict.fromkeys(
         ("nudge_weekday", "nudge_time", "nudge_every", "nudge_quiet", "nudge_pause")
     )
+    chosen["nudge_time_bad"] = False
     return ActionResult(slots=chosen, say=[Say("nudges_saved"), *await _settings_says(ctx)])
 
 
@@ -201,6 +249,7 @@ async def nudges_default_on(ctx: ActionContext) -> ActionResult:
     """The onboarding default: once a week, Monday morning."""
     pref = await ensure_preference(ctx.session, ctx.user)
     pref.stopped = False
+    schedule_chosen(pref, ctx.now)
     return ActionResult(say=[Say("nudges_on_default")])
 
 
@@ -215,6 +264,7 @@ async def nudges_restart(ctx: ActionContext) -> ActionResult:
     pref = await ensure_preference(ctx.session, ctx.user)
     pref.stopped = False
     pref.paused_until = None
+    schedule_chosen(pref, ctx.now)
     if pref.every_days <= 0:
         pref.every_days = 7
     return ActionResult(say=[Say("nudges_restarted"), *await _settings_says(ctx)])
@@ -278,5 +328,12 @@ async def team_message_send(ctx: ActionContext) -> ActionResult:
     if team is None or not text:
         return ActionResult(say=[Say("team_gone")])
     await create_campaign(ctx.session, team, text[:1000], ctx.now)
-    values: dict[str, Any] = {"count": ctx.slots.get("message_team_size") or 0}
-    return ActionResult(say=[Say("team_message_queued", values)])
+    reach = await team_reach(ctx.session, team.id)
+    values: dict[str, Any] = {"reached": reach.reached, "members": reach.members}
+    says = [Say("team_message_queued", values)]
+    if reach.opted_out:
+        says.append(Say("team_message_opted_out", {"count": reach.opted_out}))
+    if reach.blocked:
+        says.append(Say("team_message_blocked", {"count": reach.blocked}))
+    says.append(Say("team_message_follow"))
+    return ActionResult(say=says)

@@ -3,30 +3,40 @@ a booking, join a team, and the team overview for managers."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from actions._registry import ActionContext, ActionResult, Say, action
-from actions.courses import chosen_course, course_value
+from actions.courses import chosen_course, course_value, suggest
 from actions.formatting import day, euro
-from core.models import Booking, BookingStatus, FundSource, TeamRole
+from actions.phrases import asks_expiry
+from actions.pictures import wallet_picture
+from core.models import Booking, BookingStatus, Campaign, FundSource, TeamRole
 from knowledge import SearchQuery, course_index, list_regulations
 from knowledge.search import CourseRecord
 from services.ledger import Shortfall
+from services.nudges import latest_campaign, team_reach
+from services.outbox import campaign_counts
 from services.teams import join_team, managed_teams, team_by_code, team_summary
 from services.wallet import (
+    EXPIRY_WARNING_DAYS,
     WalletError,
+    WalletSummary,
     book,
+    budget,
     cancel_booking,
     complete_booking,
-    eligible_for,
+    eligible_for_course,
     history,
     spendable,
     summary,
 )
 
 HISTORY_PAGE = 5
+ALTERNATIVES = 3
+ALTERNATIVES_POOL = 40
 CANCEL = "cancel"
 
 
@@ -42,15 +52,44 @@ def _source(source: FundSource) -> Say:
     return Say(_SOURCE_KEYS[source])
 
 
+def _expiry_answer(wallet: WalletSummary, empty: bool) -> Say:
+    """The answer to "wanneer vervalt mijn budget?", in one line."""
+    if empty or not wallet.available_cents:
+        return Say("wallet_expiry_answer_empty")
+    if not wallet.expiries:
+        return Say("wallet_expiry_answer_never")
+    first = wallet.expiries[0]
+    values = {"date": day(first.expires_on), "amount": euro(first.cents), "funder": first.funder}
+    return Say("wallet_expiry_answer", values)
+
+
+def _expiry_lines(wallet: WalletSummary, today: date) -> list[Say]:
+    """What expires when, soonest first; money expiring within two months is marked."""
+    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    lines = [
+        Say(
+            "wallet_expiry_line_soon" if e.expires_on <= horizon else "wallet_expiry_line",
+            {"date": day(e.expires_on), "amount": euro(e.cents), "funder": e.funder},
+        )
+        for e in wallet.expiries
+    ]
+    if wallet.never_expires_cents:
+        lines.append(Say("wallet_expiry_never", {"amount": euro(wallet.never_expires_cents)}))
+    return lines
+
+
 @action("wallet_show")
 async def wallet_show(ctx: ActionContext) -> ActionResult:
-    """The balance: total, per source, what expires soon, earmarks, reservations, achievements."""
+    """The balance: total, per source, what expires when, earmarks, reservations,
+    achievements. Asked when money expires, that answer comes first."""
     today = ctx.now.date()
     wallet = await summary(ctx.session, ctx.user, today)
     says: list[Say] = []
+    empty = not wallet.sources and not wallet.reserved_cents and not wallet.spent_cents
+    if asks_expiry(ctx.slots.get("wallet_text")):
+        says.append(_expiry_answer(wallet, empty))
     if wallet.is_demo:
         says.append(Say("wallet_demo"))
-    empty = not wallet.sources and not wallet.reserved_cents and not wallet.spent_cents
     if empty:
         says.append(Say("wallet_empty"))
     else:
@@ -63,13 +102,8 @@ async def wallet_show(ctx: ActionContext) -> ActionResult:
         ]
         total = euro(wallet.available_cents)
         says.append(Say("wallet_total", {"amount": total, "lines": sources or [Say("nothing")]}))
-        says += [
-            Say(
-                "wallet_expiring",
-                {"amount": euro(e.cents), "funder": e.funder, "date": day(e.expires_on)},
-            )
-            for e in wallet.expiring
-        ]
+        if wallet.expiries:
+            says.append(Say("wallet_expiries", {"lines": _expiry_lines(wallet, today)}))
         if wallet.earmarked:
             earmarks = [
                 Say("wallet_earmark", {"amount": euro(e.cents), "earmark": e.earmark})
@@ -88,7 +122,12 @@ async def wallet_show(ctx: ActionContext) -> ActionResult:
         ]
         says.append(Say("wallet_achievements", {"lines": lines}))
     reserved = [b for b in wallet.bookings if b.status == BookingStatus.RESERVED]
-    return ActionResult(slots={"wallet_has_bookings": bool(reserved)}, say=says)
+    picture = await wallet_picture(ctx, wallet)
+    return ActionResult(
+        slots={"wallet_has_bookings": bool(reserved)},
+        say=says,
+        attachments=[picture] if picture else [],
+    )
 
 
 _HISTORY_KEYS = {
@@ -182,8 +221,7 @@ async def enroll_check(ctx: ActionContext) -> ActionResult:
     if course is None:
         return ActionResult(slots={"enroll_fits": False, "enroll_gone": True})
     price = course.price_cents or 0
-    eligible = eligible_for(course.title, course.topics, course.course_id)
-    have = await spendable(ctx.session, ctx.user, today, eligible)
+    have = await spendable(ctx.session, ctx.user, today, eligible_for_course(course))
     values = {
         "title": course.title,
         "price": euro(price),
@@ -222,19 +260,56 @@ async def enroll_book(ctx: ActionContext) -> ActionResult:
         today=today,
         course_pk=course.pk,
         provider=course.provider_name,
-        eligible=eligible_for(course.title, course.topics, course.course_id),
+        eligible=eligible_for_course(course),
     )
     if isinstance(result, Shortfall):  # spent elsewhere in the meantime
         return ActionResult(say=[Say("enroll_short_now", {"missing": euro(result.missing_cents)})])
     left = await spendable(ctx.session, ctx.user, today)
+    values = {"title": course.title, "price": euro(result.price_cents), "left": euro(left)}
     return ActionResult(
         slots={"enroll_choice": None, "course_results": []},
-        say=[
-            Say(
-                "enroll_booked",
-                {"title": course.title, "price": euro(result.price_cents), "left": euro(left)},
-            )
-        ],
+        say=[Say("enroll_booked", values), *_how_to_start(course, today)],
+    )
+
+
+def _how_to_start(course: CourseRecord, today: date) -> list[Say]:
+    """After booking: where to register, and when it starts."""
+    provider = {"provider": course.provider_name, "url": course.url or ""}
+    says = [Say("enroll_register" if course.url else "enroll_register_no_link", provider)]
+    start = course.next_start(today)
+    if start is not None:
+        says.append(Say("enroll_starts", {"date": day(start)}))
+    else:
+        says.append(Say("enroll_start_unknown", provider))
+    says.append(Say("enroll_after"))
+    return says
+
+
+@action("enroll_alternatives")
+async def enroll_alternatives(ctx: ActionContext) -> ActionResult:
+    """The chosen course costs too much: similar courses the wallet can pay for."""
+    today = ctx.now.date()
+    index = await course_index(ctx.session, today)
+    course = chosen_course(index, ctx.slots.get("enroll_choice"))
+    text = " ".join([course.title, *course.topics]) if course else ""
+    text = text or str(ctx.slots.get("enroll_text") or "")
+    wallet = await budget(ctx.session, ctx.user, today)
+    hits = index.search(SearchQuery(text=text), limit=ALTERNATIVES_POOL).hits if text else ()
+    fitting = [
+        s
+        for s in suggest(hits, wallet, ALTERNATIVES, exclude_pk=course.pk if course else None)
+        if s.fits
+    ]
+    options = [_option(n, s.hit.course) for n, s in enumerate(fitting, start=1)]
+    amount = {"amount": euro(wallet.total_cents)}
+    if not options:
+        return ActionResult(
+            slots={"enroll_options": [], "enroll_has_options": False, "course_topic": None},
+            say=[Say("enroll_no_alternatives", amount)],
+        )
+    return ActionResult(
+        slots={"enroll_options": options, "enroll_has_options": True},
+        say=[Say("enroll_alternatives_intro", amount)],
     )
 
 
@@ -367,4 +442,23 @@ async def team_overview_show(ctx: ActionContext) -> ActionResult:
                 for f in s.shared
             ]
             says.append(Say("team_members_shared", {"lines": lines}))
+        campaign = await latest_campaign(ctx.session, team.id)
+        if campaign is not None:
+            says.append(await _campaign_status(ctx, campaign))
     return ActionResult(slots={"team_is_manager_now": True}, say=says)
+
+
+async def _campaign_status(ctx: ActionContext, campaign: Campaign) -> Say:
+    """How far the team's latest message is (like GET /api/v1/nudges/{id})."""
+    if campaign.queued:
+        counts = await campaign_counts(ctx.session, campaign.id)
+        sent, queued, opted_out = counts["sent"], counts["queued"], counts["opted_out"]
+        failed = counts["failed"]
+    else:  # not yet handed to the delivery engine: who it will reach
+        reach = await team_reach(ctx.session, campaign.team_id)
+        sent, queued, opted_out, failed = 0, reach.reached, reach.opted_out, reach.blocked
+    on = campaign.send_at.astimezone(ctx.now.tzinfo).date()
+    values = {"date": day(on), "sent": sent, "queued": queued, "opted_out": opted_out}
+    if failed:
+        return Say("team_last_message_failed", {**values, "failed": failed})
+    return Say("team_last_message", values)

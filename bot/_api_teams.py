@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
 from core.db import utcnow
 from core.models import Campaign, FundSource, Organisation, OrgKind, Team
+from services.earmarks import EarmarkError, EarmarkSpec
 from services.nudges import create_campaign, member_count
 from services.outbox import campaign_counts
 from services.teams import (
@@ -67,6 +68,33 @@ class TeamOut(BaseModel):
     manager_invite_link: str
 
 
+class Earmark(BaseModel):
+    """What the money may pay for. Give at least one of topics, skills or course_ids; a
+    course is covered when it has one of them. Checked against the catalogue (422 otherwise)."""
+
+    model_config = {"extra": "forbid"}
+
+    topics: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="course topics as the catalogue names them (case-insensitive), e.g. "
+        '"cybersecurity", "vca"; each must be a topic of at least one course',
+    )
+    skills: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="ESCO skills: URIs or Dutch labels; a skill group covers the skills under it",
+    )
+    course_ids: list[str] = Field(
+        default=[], max_length=50, description="course ids of the catalogue (`course_id`)"
+    )
+    label: str = Field(
+        default="",
+        max_length=200,
+        description="what the worker reads (default: the topics, skills and ids)",
+    )
+
+
 class CreditIn(BaseModel):
     model_config = {"extra": "forbid"}
 
@@ -75,7 +103,12 @@ class CreditIn(BaseModel):
     description: str = Field(min_length=1, max_length=300)
     idempotency_key: str = Field(min_length=1, max_length=100)
     member_ids: list[int] | None = Field(default=None, min_length=1)
-    earmark: str | None = Field(default=None, max_length=200)
+    earmark: Earmark | Annotated[str, Field(max_length=200)] | None = Field(
+        default=None,
+        description="money only for some courses: an Earmark object (topics, ESCO skills or "
+        "course ids), or a string that is short for one topic. An earmark whose topics, "
+        "skills or ids the catalogue does not know is refused (422).",
+    )
     source: FundSource = FundSource.EMPLOYER
 
 
@@ -110,6 +143,14 @@ class SummaryOut(BaseModel):
     shared_members: list[MemberOut] = Field(
         description="only members who agreed to share their own figures"
     )
+
+
+def _earmark(earmark: Earmark | str | None) -> EarmarkSpec | str | None:
+    if isinstance(earmark, Earmark):
+        return EarmarkSpec(
+            tuple(earmark.topics), tuple(earmark.skills), tuple(earmark.course_ids), earmark.label
+        )
+    return earmark
 
 
 async def _own_team(session: SessionDep, employer: Organisation, team_id: int) -> Team:
@@ -165,15 +206,22 @@ def teams_router() -> APIRouter:
             description=body.description,
             idempotency_key=body.idempotency_key,
             member_ids=tuple(body.member_ids) if body.member_ids is not None else None,
-            earmark=body.earmark,
+            earmark=_earmark(body.earmark),
             source=body.source,
         )
         try:
             result, created = await credit_team(
-                session=session, team=team, funder=employer.name, order=order
+                session=session,
+                team=team,
+                funder=employer.name,
+                order=order,
+                zone=services_of(request).settings.timezone,
             )
         except TeamError as exc:
             raise HTTPException(422, detail=[{"field": "member_ids", "reason": str(exc)}]) from None
+        except EarmarkError as exc:
+            details = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+            raise HTTPException(422, detail=details) from None
         except DuplicateRequest:
             # The same request committed first in another transaction (its savepoint here was
             # rolled back, nothing else was written): answer with the first result.

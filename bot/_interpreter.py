@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from dialogues import Understanding
@@ -44,11 +45,11 @@ class NluInterpreter:
             return self._model.result()  # raises while it is still loading
         return self._model
 
-    async def understand(self, text: str) -> Understanding:
+    async def understand(self, text: str, now: datetime | None = None) -> Understanding:
         if isinstance(self._model, asyncio.Future):
             self._model = await self._model
             logger.info("nlu: model ready")
-        parsed = self._model.parse(text)
+        parsed = self._model.parse(text, now)
         return Understanding(
             intent=parsed["intent"]["name"],
             confidence=parsed["intent"]["confidence"],

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.models import Channel
-from dialogues import Button, DialogueManager, IncomingMessage, Reply
+from dialogues import AttachmentKind, Button, DialogueManager, IncomingMessage, Reply
 
 DEFAULT_CONSOLE_USER = "console"
 
@@ -59,7 +59,12 @@ class ConsoleChannel:
             safe_user = "".join(c for c in self.user if c.isalnum() or c in "-_") or "user"
             path = self.export_dir / f"{safe_user}-{reply.attachment.filename}"
             path.write_bytes(reply.attachment.content)
-            saved = self.dialogue.responses.render("console_file_saved", {"path": str(path)})
+            key = (
+                "console_picture_saved"
+                if reply.attachment.kind == AttachmentKind.PHOTO
+                else "console_file_saved"
+            )
+            saved = self.dialogue.responses.render(key, {"path": str(path)})
             print(f"Leerloop: {saved}", file=self.out)
         if reply.buttons:
             for number, button in enumerate(reply.buttons, start=1):

@@ -29,10 +29,12 @@ from bot._http_request import AiohttpRequest
 from bot._rate_limit import PriorityRateLimiter
 from bot._services import Services
 from core.models import Channel
-from dialogues import IncomingMessage, Reply
+from dialogues import AttachmentKind, IncomingMessage, Reply
 from services import mark_blocked
 
 logger = logging.getLogger(__name__)
+
+PHOTO_CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -160,7 +162,13 @@ class TelegramChannel:
         replies = await self.services.dialogue.handle(incoming)
         bot = self.app.bot
         for reply in replies:
-            if reply.attachment is not None:
+            if reply.attachment is not None and reply.attachment.kind == AttachmentKind.PHOTO:
+                await bot.send_photo(
+                    chat_id=chat_id,
+                    photo=InputFile(reply.attachment.content, filename=reply.attachment.filename),
+                    caption=reply.text[:PHOTO_CAPTION_LIMIT] or None,
+                )
+            elif reply.attachment is not None:
                 await bot.send_document(
                     chat_id=chat_id,
                     document=InputFile(

@@ -236,7 +236,10 @@ class WalletEntry(Base):
     source: Mapped[FundSource | None] = mapped_column(_str_enum(FundSource), default=None)
     funder: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(String(300), default="")
-    earmark: Mapped[str | None] = mapped_column(String(200), default=None)
+    earmark: Mapped[str | None] = mapped_column(String(200), default=None)  # what the worker reads
+    # What earmarked money may pay for (services/earmarks.py): {"topics": [...], "skills":
+    # [ESCO URIs], "course_ids": [...]}; None on a plain credit.
+    earmark_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     expires_on: Mapped[date | None] = mapped_column(Date, default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(120), default=None)
     team_id: Mapped[int | None] = mapped_column(
@@ -342,6 +345,9 @@ class NudgePreference(Base):
     paused_until: Mapped[date | None] = mapped_column(Date, default=None)
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     last_planned_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # When the worker last chose a day, time or frequency: a nudge moment before it has passed
+    # (today's weekday chosen after the time) is not sent at once, but the next time.
+    schedule_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

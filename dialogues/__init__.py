@@ -14,7 +14,7 @@ from dialogues._manager import (
     command_payload,
     load_state,
 )
-from dialogues._messages import Button, IncomingMessage, Reply
+from dialogues._messages import Attachment, AttachmentKind, Button, IncomingMessage, Reply
 from dialogues._payloads import (
     MAX_PAYLOAD_BYTES,
     Answer,
@@ -32,6 +32,8 @@ from dialogues._state import DialogueState, Frame
 __all__ = [
     "MAX_PAYLOAD_BYTES",
     "Answer",
+    "Attachment",
+    "AttachmentKind",
     "Button",
     "ChooseIntent",
     "DialogueManager",

@@ -82,7 +82,10 @@ class Understanding:
 
 
 class Interpreter(Protocol):
-    async def understand(self, text: str) -> Understanding: ...
+    async def understand(self, text: str, now: datetime | None = None) -> Understanding:
+        """Parse `text`; relative dates and times ("vandaag", "over een uur") count from
+        `now`, the dialogue's clock in the user's time zone."""
+        ...
 
 
 def answer_payload(flow: str, step: str, value: str) -> str:
@@ -113,7 +116,7 @@ class _Turn:
             self.replies.append(Reply(text="\n\n".join(self.texts), buttons=buttons))
         self.texts = []
         for attachment in self.attachments:
-            self.replies.append(Reply(text="", attachment=attachment))
+            self.replies.append(Reply(text=attachment.caption, attachment=attachment))
         self.attachments = []
 
 
@@ -152,7 +155,9 @@ class DialogueManager:
                 user.blocked = False
             row = await session.get(ConversationState, user.id, with_for_update=True)
             state = DialogueState.from_json(row.state if row else None)
-            turn = _Turn(session, user, state, message, self.clock())
+            # The user's own time: "today" in every action and in the NLU is their today.
+            now = self.clock().astimezone(self.settings.tz)
+            turn = _Turn(session, user, state, message, now)
             if self._repair(state):
                 self._say(turn, "conversation_changed")
                 await self._menu(turn, full=False)
@@ -176,7 +181,8 @@ class DialogueManager:
         if self.interpreter is None:
             return None
         if text not in turn.understood:
-            turn.understood[text] = await self.interpreter.understand(text)
+            # Relative dates and times ("vandaag", "over een uur") count from the turn's clock.
+            turn.understood[text] = await self.interpreter.understand(text, now=turn.now)
         return turn.understood[text]
 
     def command_menu(self) -> list[tuple[str, str]]:
@@ -407,6 +413,12 @@ class DialogueManager:
         ]
         return dynamic + fixed
 
+    async def _understand(self, turn: _Turn, text: str) -> Understanding | None:
+        """The interpreter's parse, with dates relative to the turn's clock."""
+        if self.interpreter is None:
+            return None
+        return await self.interpreter.understand(text, now=turn.now)
+
     # ------------------------------------------------------------------ flows
 
     async def _start(
@@ -597,6 +609,7 @@ class DialogueManager:
             settings=self.settings,
             now=turn.now,
             display_name=turn.message.display_name,
+            render=lambda say: self._render(turn, say.key, say.values),
         )
 
     # ------------------------------------------------------------------ slots

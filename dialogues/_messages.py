@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions import Attachment
+from actions import Attachment, AttachmentKind
 from core.models import Channel
+
+__all__ = ["Attachment", "AttachmentKind", "Button", "IncomingMessage", "Reply"]
 
 
 @dataclass(frozen=True)

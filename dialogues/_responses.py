@@ -19,12 +19,28 @@ class _ResponseFile(BaseModel):
 
 
 class _Formatter(string.Formatter):
+    """`str.format` with Dutch plurals: `{n:# lid|# leden}` gives "1 lid", "3 leden", "0 leden"
+    (`#` is the number; a form without `#` is only the word, for a verb: `{n:past|passen}`).
+    Three forms are none|one|other: `{n:niemand|# lid|# leden}`."""
+
     def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
         if isinstance(key, str):
             if key not in kwargs:
                 raise KeyError(f"no value for placeholder {{{key}}}")
             return kwargs[key]
         return super().get_value(key, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        forms = format_spec.split("|")
+        if len(forms) not in (2, 3) or isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"plural {{:{format_spec}}} needs a whole number, not {value!r}")
+        if len(forms) == 3 and value == 0:
+            form = forms[0]
+        else:
+            form = forms[-2] if value == 1 else forms[-1]
+        return form.replace("#", str(value))
 
 
 _FORMATTER = _Formatter()

@@ -12,6 +12,52 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Earmark:
+    """What earmarked money may pay for: a course with one of these topics (as the catalogue
+    names them, lower case), one of these ESCO skills (URIs; a broader skill group covers its
+    narrower skills) or one of these course ids. `label` is what the worker reads."""
+
+    topics: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    course_ids: tuple[str, ...] = ()
+    label: str = ""
+
+    def covers(
+        self,
+        *,
+        topics: Iterable[str] = (),
+        skills: Iterable[str] = (),
+        course_id: str = "",
+    ) -> bool:
+        """Does the money pay for a course with these topics, skills (URIs, with their broader
+        groups) and id?"""
+        if course_id and course_id in self.course_ids:
+            return True
+        if self.topics and {t.casefold() for t in topics} & set(self.topics):
+            return True
+        return bool(self.skills and set(skills) & set(self.skills))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topics": list(self.topics),
+            "skills": list(self.skills),
+            "course_ids": list(self.course_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, label: str | None = None) -> Earmark | None:
+        if not data:
+            return None
+        return cls(
+            topics=tuple(data.get("topics") or ()),
+            skills=tuple(data.get("skills") or ()),
+            course_ids=tuple(data.get("course_ids") or ()),
+            label=label or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -19,7 +65,12 @@ class Lot:
     id: int
     amount_cents: int
     expires_on: date | None = None
-    earmark: str | None = None
+    earmark: str | None = None  # the label; with `rule`, what it means
+    rule: Earmark | None = None
+
+    @property
+    def earmarked(self) -> bool:
+        return bool(self.earmark or self.rule)
 
 
 @dataclass(frozen=True)
@@ -68,7 +119,7 @@ def spending_order(lots: Sequence[Lot], today: date, eligible: Eligible) -> list
     live = [lot for lot in lots if is_live(lot, today) and eligible(lot)]
     return sorted(
         live,
-        key=lambda lot: (lot.expires_on or date.max, lot.earmark is None, lot.id),
+        key=lambda lot: (lot.expires_on or date.max, not lot.earmarked, lot.id),
     )
 
 

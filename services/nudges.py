@@ -9,6 +9,7 @@ never makes a second message. Quiet hours move a row's `due_at` to the end of th
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,6 +94,21 @@ async def ensure_preference(session: AsyncSession, user: User) -> NudgePreferenc
         session.add(pref)
         await session.flush()
     return pref
+
+
+def schedule_chosen(pref: NudgePreference, now: datetime) -> None:
+    """The worker (re)chose when nudges come: only moments from `now` on count."""
+    pref.schedule_from = now
+
+
+async def upcoming_reminders(session: AsyncSession, user: User, now: datetime) -> list[Reminder]:
+    """The user's one-off reminders still to come, soonest first."""
+    rows = await session.scalars(
+        select(Reminder)
+        .where(Reminder.user_id == user.id, Reminder.due_at > now)
+        .order_by(Reminder.due_at, Reminder.id)
+    )
+    return list(rows.all())
 
 
 async def stop_all(session: AsyncSession, user: User) -> None:
@@ -191,6 +207,11 @@ def _due_today(pref: NudgePreference, local: datetime) -> bool:
         return False
     if local.hour * 60 + local.minute < pref.at_minute:
         return False
+    moment = datetime.combine(
+        today, time(pref.at_minute // 60, pref.at_minute % 60), tzinfo=local.tzinfo
+    )
+    if pref.schedule_from is not None and moment < pref.schedule_from:
+        return False  # today's moment had passed when this schedule was chosen: next time
     if pref.every_days <= 0:  # no personal nudges, only team messages
         return False
     if pref.last_planned_on is not None and (today - pref.last_planned_on).days < pref.every_days:
@@ -298,6 +319,41 @@ async def member_count(session: AsyncSession, team_id: int) -> int:
     return int(count or 0)
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Who a team message reaches: members, and of them who stopped messages or blocked the
+    bot (they do not get it)."""
+
+    members: int
+    opted_out: int
+    blocked: int
+
+    @property
+    def reached(self) -> int:
+        return self.members - self.opted_out - self.blocked
+
+
+async def team_reach(session: AsyncSession, team_id: int) -> Reach:
+    rows = (
+        await session.execute(
+            select(User.blocked, NudgePreference.stopped)
+            .join(TeamMember, TeamMember.user_id == User.id)
+            .outerjoin(NudgePreference, NudgePreference.user_id == User.id)
+            .where(TeamMember.team_id == team_id, TeamMember.role == TeamRole.MEMBER)
+        )
+    ).all()
+    opted_out = sum(1 for _, stopped in rows if stopped)
+    blocked = sum(1 for blocked, stopped in rows if blocked and not stopped)
+    return Reach(members=len(rows), opted_out=opted_out, blocked=blocked)
+
+
+async def latest_campaign(session: AsyncSession, team_id: int) -> Campaign | None:
+    found: Campaign | None = await session.scalar(
+        select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.id.desc()).limit(1)
+    )
+    return found
+
+
 async def queue_campaigns(session: AsyncSession, now: datetime, zone: str) -> int:
     """Make one outbox row per member for every campaign whose time has come: queued (after
     quiet hours), or marked opted out / blocked so the counts show them."""
@@ -356,4 +412,63 @@ async def queue_campaigns(session: AsyncSession, now: datetime, zone: str) -> in
             await session.execute(insert(OutboxMessage), rows)
         campaign.queued = True
         made += len(rows)
+    return made
+
+
+# ------------------------------------------------------------------ money arrived
+
+
+@dataclass(frozen=True)
+class CreditNotice:
+    """Money an employer or fund put in members' wallets, to tell them about."""
+
+    request_id: int
+    amount_cents: int
+    expires_on: date
+    funder: str
+    earmark: str = ""
+
+
+async def queue_credit_notices(
+    session: AsyncSession, users: list[User], notice: CreditNotice, now: datetime, zone: str
+) -> int:
+    """One message per credited member ("€ 250 from ... is in your wallet"), through the
+    outbox: after their quiet hours, and marked opted out or blocked (not sent) for members
+    who stopped messages or blocked the bot. Once per credit request and member."""
+    if not users:
+        return 0
+    prefs = {
+        p.user_id: p
+        for p in (
+            await session.scalars(
+                select(NudgePreference).where(NudgePreference.user_id.in_([u.id for u in users]))
+            )
+        ).all()
+    }
+    values: dict[str, Any] = {
+        "amount_cents": notice.amount_cents,
+        "date": notice.expires_on.isoformat(),
+        "funder": notice.funder,
+    }
+    key = "nudge_money_arrived"
+    if notice.earmark:
+        key, values = "nudge_money_arrived_earmark", {**values, "earmark": notice.earmark}
+    made = 0
+    for user in users:
+        pref = prefs.get(user.id)
+        if pref is not None and pref.stopped:
+            status = OutboxStatus.OPTED_OUT
+        elif user.blocked:
+            status = OutboxStatus.BLOCKED
+        else:
+            status = OutboxStatus.QUEUED
+        made += await _queue(
+            session,
+            user_id=user.id,
+            key=f"credit:{notice.request_id}:{user.id}",
+            kind="credit",
+            payload=_payload(key, values),
+            due_at=out_of_quiet_hours(now, pref, zone),
+            status=status,
+        )
     return made

@@ -10,13 +10,15 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import utcnow
 from core.models import (
     Booking,
     BookingStatus,
@@ -30,9 +32,12 @@ from core.models import (
     User,
     WalletEntry,
 )
-from services.ledger import is_live, remaining
+from services.earmarks import EarmarkSpec, resolve_earmark
+from services.ledger import Earmark, is_live, remaining
+from services.nudges import CreditNotice, queue_credit_notices
 from services.wallet import EXPIRY_WARNING_DAYS, credit, split_entries
 
+DEFAULT_ZONE = "Europe/Amsterdam"
 INVITE_PREFIX = "team_"
 MANAGER_PREFIX = "mgr_"
 
@@ -115,14 +120,22 @@ class CreditOrder:
     description: str
     idempotency_key: str
     member_ids: tuple[int, ...] | None = None
-    earmark: str | None = None
+    # Checked at credit time (services/earmarks.py); a string is short for one topic.
+    earmark: Earmark | EarmarkSpec | str | None = None
     source: FundSource = FundSource.EMPLOYER
 
 
 async def credit_team(
-    *, session: AsyncSession, team: Team, funder: str, order: CreditOrder
+    *,
+    session: AsyncSession,
+    team: Team,
+    funder: str,
+    order: CreditOrder,
+    now: datetime | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> tuple[dict[str, Any], bool]:
-    """Credit members' wallets once per idempotency key; returns (result, created now)."""
+    """Credit members' wallets once per idempotency key; returns (result, created now).
+    An earmark without a defined meaning raises EarmarkError before anything is written."""
     existing = await session.scalar(
         select(CreditRequest).where(
             CreditRequest.team_id == team.id,
@@ -146,6 +159,8 @@ async def credit_team(
         if unknown:
             raise TeamError(f"not members of this team: {', '.join(map(str, unknown))}")
         members = [m for m in members if m.id in set(order.member_ids)]
+    now = now or utcnow()
+    earmark = await resolve_earmark(session, order.earmark, now.astimezone(ZoneInfo(zone)).date())
     request = CreditRequest(
         team_id=team.id,
         idempotency_key=order.idempotency_key,
@@ -154,7 +169,7 @@ async def credit_team(
             "expires_on": order.expires_on.isoformat(),
             "description": order.description,
             "member_ids": list(order.member_ids) if order.member_ids is not None else None,
-            "earmark": order.earmark,
+            "earmark": {"label": earmark.label, **earmark.to_json()} if earmark else None,
         },
     )
     try:
@@ -162,9 +177,11 @@ async def credit_team(
             session.add(request)
     except IntegrityError:  # the same request, sent twice at once: the other one did it
         raise DuplicateRequest from None
+    credited: list[User] = []
     for member in members:
         user = await session.get(User, member.user_id)
         assert user is not None
+        credited.append(user)
         await credit(
             session=session,
             user=user,
@@ -173,7 +190,7 @@ async def credit_team(
             funder=funder,
             description=order.description,
             expires_on=order.expires_on,
-            earmark=order.earmark,
+            earmark=earmark,
             idempotency_key=f"team{team.id}:{order.idempotency_key}",
             team_id=team.id,
         )
@@ -186,6 +203,14 @@ async def credit_team(
     }
     request.result = result
     await session.flush()
+    notice = CreditNotice(
+        request_id=request.id,
+        amount_cents=order.amount_cents,
+        expires_on=order.expires_on,
+        funder=funder,
+        earmark=earmark.label if earmark else "",
+    )
+    await queue_credit_notices(session, credited, notice, now, zone)
     return result, True
 
 

@@ -25,8 +25,10 @@ from core.models import (
     User,
     WalletEntry,
 )
+from knowledge import CourseRecord
 from knowledge.text import fold
 from services.ledger import (
+    Earmark,
     Eligible,
     Lot,
     Movement,
@@ -60,7 +62,13 @@ async def _entries(session: AsyncSession, user_id: int) -> list[WalletEntry]:
 
 def split_entries(entries: list[WalletEntry]) -> tuple[list[Lot], list[Movement]]:
     lots = [
-        Lot(e.id, e.amount_cents, e.expires_on, e.earmark)
+        Lot(
+            e.id,
+            e.amount_cents,
+            e.expires_on,
+            e.earmark,
+            Earmark.from_json(e.earmark_rule, e.earmark),
+        )
         for e in entries
         if e.kind == EntryKind.CREDIT
     ]
@@ -81,12 +89,16 @@ async def credit(
     funder: str,
     description: str = "",
     expires_on: date | None = None,
-    earmark: str | None = None,
+    earmark: Earmark | str | None = None,
     idempotency_key: str | None = None,
     team_id: int | None = None,
     is_demo: bool = False,
 ) -> tuple[WalletEntry, bool]:
-    """Add money; with an idempotency key a repeat returns the first row (False: not new)."""
+    """Add money; with an idempotency key a repeat returns the first row (False: not new).
+    An `Earmark` must have been checked (`services.earmarks.resolve_earmark`, as credit_team
+    and the API do); a plain string is an earmark in words only, as before rules existed."""
+    rule = earmark if isinstance(earmark, Earmark) else None
+    label = rule.label if rule is not None else earmark
     if amount_cents <= 0:
         raise WalletError("a credit must be more than zero")
     if idempotency_key is not None:
@@ -105,7 +117,8 @@ async def credit(
         funder=funder,
         description=description,
         expires_on=expires_on,
-        earmark=earmark or None,
+        earmark=label or None,
+        earmark_rule=rule.to_json() if rule is not None else None,
         idempotency_key=idempotency_key,
         team_id=team_id,
         is_demo=is_demo,
@@ -124,17 +137,63 @@ async def credit(
     return entry, True
 
 
-def eligible_for(title: str, topics: tuple[str, ...] = (), course_id: str = "") -> Eligible:
-    """Earmarked money only for a course whose title, topic or id names the earmark."""
+def eligible_for(
+    title: str,
+    topics: tuple[str, ...] = (),
+    course_id: str = "",
+    skills: tuple[str, ...] = (),
+) -> Eligible:
+    """Which money may pay for a course: plain money always; earmarked money when its rule
+    covers the course's topics, skills (URIs with their broader groups) or id. An old earmark
+    written only in words (from before rules) still counts when it names a topic, or the
+    title or id contains it."""
     haystack = [fold(title), *(fold(t) for t in topics), fold(course_id)]
+    folded_topics = {fold(t) for t in topics}
 
     def check(lot: Lot) -> bool:
+        if lot.rule is not None:
+            return lot.rule.covers(topics=topics, skills=skills, course_id=course_id)
         if not lot.earmark:
             return True
         wanted = fold(lot.earmark)
-        return any(wanted in text for text in haystack if text)
+        return wanted in folded_topics or any(wanted in text for text in haystack if text)
 
     return check
+
+
+def eligible_for_course(course: CourseRecord) -> Eligible:
+    """`eligible_for` a course of the catalogue."""
+    return eligible_for(
+        course.title,
+        course.topics,
+        course.course_id,
+        (*course.skills, *course.skill_ancestors),
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A user's wallet read once, to ask what each of many courses could take from it."""
+
+    lots: tuple[Lot, ...]
+    movements: tuple[Movement, ...]
+    today: date
+
+    @property
+    def total_cents(self) -> int:
+        return available(self.lots, self.movements, self.today)
+
+    def for_course(self, course: CourseRecord) -> int:
+        """What may be spent on this course (plain money plus money earmarked for it)."""
+        return available(self.lots, self.movements, self.today, eligible_for_course(course))
+
+    def pays_for(self, course: CourseRecord) -> bool:
+        return (course.price_cents or 0) <= self.for_course(course)
+
+
+async def budget(session: AsyncSession, user: User, today: date) -> Budget:
+    lots, movements = split_entries(await _entries(session, user.id))
+    return Budget(tuple(lots), tuple(movements), today)
 
 
 async def spendable(
@@ -277,7 +336,11 @@ class WalletSummary:
     reserved_cents: int
     spent_cents: int
     sources: list[SourceLine] = field(default_factory=list)
-    expiring: list[Expiring] = field(default_factory=list)
+    expiring: list[Expiring] = field(default_factory=list)  # within EXPIRY_WARNING_DAYS
+    # Every live lot with an end date, soonest first (one line per date and funder), and
+    # what never expires.
+    expiries: list[Expiring] = field(default_factory=list)
+    never_expires_cents: int = 0
     earmarked: list[Earmarked] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
     achievements: list[Achievement] = field(default_factory=list)
@@ -301,6 +364,8 @@ async def summary(session: AsyncSession, user: User, today: date) -> WalletSumma
         held[status.get(m.booking_id)] -= m.amount_cents
     per_source: dict[tuple[FundSource, str], int] = defaultdict(int)
     expiring: list[Expiring] = []
+    by_date: defaultdict[tuple[date, str], int] = defaultdict(int)
+    never = 0
     earmarked: list[Earmarked] = []
     horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     for lot in lots:
@@ -311,10 +376,14 @@ async def summary(session: AsyncSession, user: User, today: date) -> WalletSumma
         if left <= 0:
             continue
         per_source[(entry.source or FundSource.OWN, entry.funder)] += left
+        if lot.expires_on is None:
+            never += left
+        else:
+            by_date[(lot.expires_on, entry.funder)] += left
         if lot.expires_on is not None and lot.expires_on <= horizon:
             expiring.append(Expiring(lot.expires_on, left, entry.funder))
-        if lot.earmark:
-            earmarked.append(Earmarked(lot.earmark, left, entry.funder))
+        if lot.earmarked:
+            earmarked.append(Earmarked(lot.earmark or "", left, entry.funder))
     achievements = list(
         (
             await session.scalars(
@@ -330,6 +399,8 @@ async def summary(session: AsyncSession, user: User, today: date) -> WalletSumma
         spent_cents=held[BookingStatus.COMPLETED],
         sources=[SourceLine(s, f, c) for (s, f), c in sorted(per_source.items())],
         expiring=sorted(expiring, key=lambda e: (e.expires_on, e.funder)),
+        expiries=[Expiring(on, cents, funder) for (on, funder), cents in sorted(by_date.items())],
+        never_expires_cents=never,
         earmarked=earmarked,
         bookings=bookings,
         achievements=achievements,
@@ -403,7 +474,7 @@ async def ensure_demo_wallet(*, session: AsyncSession, user: User, today: date) 
         funder="O&O-fonds Voorbeeld (demo)",
         description="Scholing veiligheid (demo)",
         expires_on=today + timedelta(days=365),
-        earmark="veiligheid",
+        earmark=Earmark(topics=("veiligheid",), label="veiligheid"),
         idempotency_key=DEMO_KEYS[1],
         is_demo=True,
     )

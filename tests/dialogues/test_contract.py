@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -312,9 +313,9 @@ class _Counting:
         self.inner = inner
         self.calls: list[str] = []
 
-    async def understand(self, text: str) -> Understanding:
+    async def understand(self, text: str, now: datetime | None = None) -> Understanding:
         self.calls.append(text)
-        return await self.inner.understand(text)
+        return await self.inner.understand(text, now)
 
 
 async def test_each_text_is_parsed_once_per_turn(

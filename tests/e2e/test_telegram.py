@@ -40,6 +40,7 @@ async def test_start_consent_button_then_help(
     assert commands == [
         "reflectie",
         "leerloop",
+        "voortgang",
         "loopbaan",
         "saldo",
         "cursussen",

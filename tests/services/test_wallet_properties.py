@@ -3,22 +3,18 @@
 Random sequences of credits (with expiry and sometimes an earmark), bookings, cancellations,
 completions and days passing. After every step: the balance equals the sum of the rows of live
 lots, it is never negative, no lot is overdrawn, and a booking took the soonest-expiring
-eligible money first. Run on the rules (1,000 sequences) and through the database functions on
-SQLite (200 sequences; the same code runs on PostgreSQL in production).
+eligible money first. Run on the rules (1,000 sequences); the database functions are driven by
+the state machine in test_wallet_machine.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
-from core.db import Base, create_engine, session_factory
-from core.models import Booking, BookingStatus, Channel, EntryKind, FundSource, User, WalletEntry
 from services.ledger import (
     Eligible,
     Lot,
@@ -30,7 +26,6 @@ from services.ledger import (
     plan_reservation,
     remaining,
 )
-from services.wallet import book, cancel_booking, complete_booking, credit, spendable
 
 START = date(2026, 11, 27)
 EARMARKS = (None, None, None, "veiligheid")
@@ -133,111 +128,3 @@ def test_ledger_rules_hold_for_any_sequence(ops: list[tuple]) -> None:  # type: 
         else:
             m.today += timedelta(days=op[1])
         m.invariants()
-
-
-async def _run_on_database(ops: list[tuple]) -> None:  # type: ignore[type-arg]
-    engine = create_engine("sqlite+aiosqlite:///:memory:")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    sessions = session_factory(engine)
-    today = START
-    try:
-        async with sessions() as session, session.begin():
-            owner = User(channel=Channel.CONSOLE, external_id="p")
-            session.add(owner)
-        for number, op in enumerate(ops):
-            async with sessions() as session, session.begin():
-                user = await session.get(User, owner.id)
-                assert user is not None
-                kind = op[0]
-                if kind == "credit":
-                    _, cents, days, earmark = op
-                    await credit(
-                        session=session,
-                        user=user,
-                        amount_cents=cents,
-                        source=FundSource.EMPLOYER,
-                        funder="Werkgever",
-                        expires_on=today + timedelta(days=days) if days else None,
-                        earmark=earmark,
-                        idempotency_key=f"k{number}",
-                    )
-                elif kind == "book":
-                    _, price, safety = op
-                    title = "Veiligheid op het werk" if safety else "Excel"
-                    from services.wallet import eligible_for
-
-                    eligible = eligible_for(title)
-                    have = await spendable(session, user, today, eligible)
-                    result = await book(
-                        session=session,
-                        user=user,
-                        title=title,
-                        price_cents=price,
-                        today=today,
-                        eligible=eligible,
-                    )
-                    assert isinstance(result, Shortfall) == (have < price)
-                elif kind in ("cancel", "settle"):
-                    reserved = (
-                        await session.scalars(
-                            select(Booking.id)
-                            .where(Booking.status == BookingStatus.RESERVED)
-                            .order_by(Booking.id)
-                        )
-                    ).all()
-                    if reserved:
-                        booking_id = reserved[op[1] % len(reserved)]
-                        if kind == "cancel":
-                            await cancel_booking(session=session, user=user, booking_id=booking_id)
-                        else:
-                            await complete_booking(
-                                session=session, user=user, booking_id=booking_id, today=today
-                            )
-                else:
-                    today += timedelta(days=op[1])
-            async with sessions() as session:
-                user = await session.get(User, owner.id)
-                assert user is not None
-                balance = await spendable(session, user, today)
-                # Independently, in SQL: the rows of lots that have not expired.
-                lot = WalletEntry.__table__.alias("lot")
-                live_sum = await session.scalar(
-                    select(func.coalesce(func.sum(WalletEntry.amount_cents), 0))
-                    .select_from(WalletEntry)
-                    .join(
-                        lot,
-                        lot.c.id == func.coalesce(WalletEntry.lot_id, WalletEntry.id),
-                    )
-                    .where(
-                        WalletEntry.user_id == user.id,
-                        (lot.c.expires_on.is_(None)) | (lot.c.expires_on > today),
-                    )
-                )
-                assert balance == live_sum
-                assert balance >= 0
-                per_lot = await session.execute(
-                    select(
-                        func.coalesce(WalletEntry.lot_id, WalletEntry.id),
-                        func.sum(WalletEntry.amount_cents),
-                    )
-                    .where(WalletEntry.user_id == user.id)
-                    .group_by(func.coalesce(WalletEntry.lot_id, WalletEntry.id))
-                )
-                assert all(total >= 0 for _, total in per_lot.all())
-                credits = await session.scalar(
-                    select(func.count()).where(WalletEntry.kind == EntryKind.CREDIT)
-                )
-                assert credits == sum(1 for o in ops[: number + 1] if o[0] == "credit")
-    finally:
-        await engine.dispose()
-
-
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(operations)
-def test_the_database_wallet_keeps_the_rules(ops: list[tuple]) -> None:  # type: ignore[type-arg]
-    asyncio.run(_run_on_database(ops))

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+CAPTION_LIMIT = 1024
 BOT_USER = {
     "id": 424242,
     "is_bot": True,
@@ -245,7 +246,7 @@ class FakeTelegram:
                 },
                 status=status,
             )
-        if method.lower() == "sendmessage":
+        if method.lower() in ("sendmessage", "sendphoto"):
             refused = self._refuse(int(params["chat_id"]))
             if refused is not None:
                 return refused
@@ -350,6 +351,42 @@ class FakeTelegram:
             )
         )
         return message
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        photo = params["photo"]
+        if not isinstance(photo, tuple):  # a file_id or URL instead of an upload
+            raise self._bad_request("photo must be uploaded as a file in this fake")
+        filename, content = photo
+        message = self._message(chat_id, None, params)
+        message["photo"] = [
+            {
+                "file_id": f"p{message['message_id']}",
+                "file_unique_id": "up",
+                "width": 1,
+                "height": 1,
+            }
+        ]
+        if params.get("caption"):
+            if len(params["caption"]) > CAPTION_LIMIT:
+                raise self._bad_request("message caption is too long")
+            message["caption"] = params["caption"]
+        self.sent.append(
+            SentMessage(
+                chat_id,
+                message["message_id"],
+                params.get("caption"),
+                document=(filename, content),
+                method="sendPhoto",
+            )
+        )
+        return message
+
+    @staticmethod
+    def _bad_request(description: str) -> web.HTTPBadRequest:
+        """Telegram's answer to a wrong request (raise it from a method handler)."""
+        body = {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
+        return web.HTTPBadRequest(text=json.dumps(body), content_type="application/json")
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
         return True
