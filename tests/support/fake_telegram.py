@@ -125,6 +125,16 @@ class FakeTelegram:
 
     def push_text(self, chat_id: int, text: str, *, first_name: str = "Anna") -> dict[str, Any]:
         """Queue a text message from a user, as getUpdates will deliver it."""
+        return self._queue(self.text_update(chat_id, text, first_name=first_name))
+
+    def push_button(
+        self, message: SentMessage, label: str, *, first_name: str = "Anna"
+    ) -> dict[str, Any]:
+        """Queue a press on the button with `label` under a message the bot sent."""
+        return self._queue(self.button_update(message, label, first_name=first_name))
+
+    def text_update(self, chat_id: int, text: str, *, first_name: str = "Anna") -> dict[str, Any]:
+        """The update Telegram makes of a typed message (not queued: for `process_update`)."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -135,15 +145,15 @@ class FakeTelegram:
         if text.startswith("/"):
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return self._push({"message": message})
+        return self.make_update({"message": message})
 
-    def push_button(
+    def button_update(
         self, message: SentMessage, label: str, *, first_name: str = "Anna"
     ) -> dict[str, Any]:
-        """Queue a press on the button with `label` under a message the bot sent."""
+        """The update Telegram makes of a press on the button with `label` (not queued)."""
         data = dict(message.buttons)[label]
         keyboard = [[{"text": t, "callback_data": d}] for t, d in message.buttons]
-        return self._push(
+        return self.make_update(
             {
                 "callback_query": {
                     "id": str(next(self._message_ids)),
@@ -165,8 +175,7 @@ class FakeTelegram:
     def make_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"update_id": next(self._update_ids), **payload}
 
-    def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
-        update = self.make_update(payload)
+    def _queue(self, update: dict[str, Any]) -> dict[str, Any]:
         self._updates.append(update)
         self._new_update.set()
         return update
