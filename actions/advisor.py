@@ -28,7 +28,7 @@ async def advisor_lookup(ctx: ActionContext) -> ActionResult:
             say=[Say("advisor_province", {"province": location.name, "count": len(regions)})],
         )
     if ctx.user.consent and location.region:
-        ctx.user.region = location.name if location.kind == "place" else location.region
+        ctx.user.region = location.name if location.point else location.region
     return ActionResult(
         slots={"advisor_found": True, "advisor_needs_place": False, "advisor_place": None},
         say=[

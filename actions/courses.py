@@ -49,8 +49,8 @@ class _Where:
 
 
 def _where_from(location: Location) -> _Where:
-    if location.kind == "place" and location.lat is not None and location.lon is not None:
-        return _Where(location.name, near=(location.lat, location.lon))
+    if location.point is not None:  # a town, or a municipality's main place
+        return _Where(location.name, near=location.point)
     return _Where(location.name, region=location.name)
 
 

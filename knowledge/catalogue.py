@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation
-from knowledge.models import Course, KbMeta, Place, Skill
+from knowledge.models import Course, KbMeta, Skill
+from knowledge.places import pick_place, place_key, places_named
 from knowledge.search import CourseRecord
 
 logger = logging.getLogger(__name__)
@@ -46,17 +47,18 @@ async def load_records(session: AsyncSession) -> list[CourseRecord]:
             await session.execute(select(Skill.uri, Skill.label, Skill.parent_uri))
         ).all()
     }
-    places = {p.name: p for p in (await session.scalars(select(Place))).all()}
+    courses = list((await session.scalars(select(Course).order_by(Course.id))).all())
+    places = await places_named(session, {c.location for c in courses if c.location})
     providers = dict((await session.execute(select(Organisation.id, Organisation.name))).all())
     records: list[CourseRecord] = []
-    for course in (await session.scalars(select(Course).order_by(Course.id))).all():
+    for course in courses:
         ancestors: set[str] = set()
         for uri in course.skills:
             current: str | None = uri
             while current and current not in ancestors:
                 ancestors.add(current)
                 current = skills.get(current, ("", None))[1]
-        place = places.get(course.location)
+        place = pick_place(places.get(place_key(course.location), []), course.region)
         records.append(
             CourseRecord(
                 pk=course.id,
