@@ -7,6 +7,7 @@ A real Rasa talking to Leerloop is `tests/e2e/test_rasa.py` (slow).
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -41,6 +42,7 @@ from services import get_or_create_user
 from services.wallet import credit
 
 pytestmark = pytest.mark.db
+FUND_NAME = "Zorggroep Oost"
 
 
 @pytest.fixture
@@ -184,7 +186,7 @@ async def _fund(services: Services, sender: str, cents: int) -> None:
             user=user,
             amount_cents=cents,
             source=FundSource.EMPLOYER,
-            funder="Zorggroep Oost",
+            funder=FUND_NAME,
             expires_on=utcnow().date() + timedelta(days=200),
         )
 
@@ -269,6 +271,66 @@ async def test_privacy_delete_resets_rasas_slots(actions_server: httpx.AsyncClie
             )
         ).json()
     assert {"event": "reset_slots", "timestamp": None} in result["events"]
+
+
+async def _post(client: httpx.AsyncClient, call: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/webhook", json=call)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _press(result: dict[str, Any], sender: str, contains: str) -> dict[str, Any]:
+    """The call Rasa makes when the user taps the button whose payload holds `contains`."""
+    payload = next(
+        b["payload"] for r in result["responses"] for b in r["buttons"] if contains in b["payload"]
+    )
+    return _call("action_leerloop", sender, payload, "leerloop_button")
+
+
+async def test_advisor_referral_asks_the_place_and_names_the_loket(
+    actions_server: httpx.AsyncClient,
+) -> None:
+    sender = "rasa-gijs"
+    asked = await _post(
+        actions_server,
+        _call("action_request_advisor", sender, "ik wil een adviseur spreken", "request_advisor"),
+    )
+    slots = {e["name"]: e["value"] for e in asked["events"] if e["event"] == "slot"}
+    assert slots["leerloop_flow"] == "request_advisor.ask_place"
+    # Rasa's rules send a typed place (intent inform) to action_leerloop: it is the answer.
+    answered = await _post(actions_server, _call("action_leerloop", sender, "Utrecht", "inform"))
+    assert "Leerwerkloket" in " ".join(r["text"] or "" for r in answered["responses"])
+
+
+async def test_a_reminder_waits_for_consent_first(
+    actions_server: httpx.AsyncClient, rasa_services: Services
+) -> None:
+    sender = "rasa-hans"
+    text = "herinner me elke maandag om 9 uur"
+    first = await _post(actions_server, _call("action_set_reminder", sender, text, "set_reminder"))
+    assert "privacy" in " ".join(r["text"] or "" for r in first["responses"]).lower()
+    after = await _post(actions_server, _press(first, sender, "consent.ask:agree"))
+    assert after["responses"]
+    async with rasa_services.sessions() as session:
+        user = await get_or_create_user(session=session, channel=Channel.RASA, external_id=sender)
+        assert user.consent
+
+
+async def test_privacy_export_arrives_as_a_file(
+    actions_server: httpx.AsyncClient, rasa_services: Services
+) -> None:
+    sender = "rasa-ina"
+    await _fund(rasa_services, sender, 50_000)
+    overview = await _post(
+        actions_server,
+        _call("action_privacy_export", sender, "welke gegevens hebben jullie", "privacy_export"),
+    )
+    exported = await _post(actions_server, _press(overview, sender, "privacy.choose:export"))
+    files = [r["custom"]["leerloop_file"] for r in exported["responses"] if r["custom"]]
+    assert len(files) == 1
+    content = json.loads(base64.b64decode(files[0]["content_base64"]))
+    assert FUND_NAME in json.dumps(content, ensure_ascii=False)
 
 
 async def test_unknown_action_is_rasa_sdks_404(actions_server: httpx.AsyncClient) -> None:
