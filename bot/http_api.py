@@ -20,6 +20,7 @@ from bot._api_common import ErrorResponse, OrgDep, SessionDep, error_response
 from bot._api_knowledge import knowledge_router
 from bot._api_teams import teams_router
 from bot._services import Services
+from bot.rasa import nlu_router
 from core.models import OrgKind
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def create_api(
     v1.include_router(knowledge_router())
     v1.include_router(teams_router())
     app.include_router(v1)
+    app.include_router(nlu_router())  # Rasa's NLU server contract (bot/rasa/)
 
     if webhook is not None:
         settings = services.settings

@@ -48,9 +48,15 @@ class Settings(BaseSettings):
     nudge_concurrency: int = Field(default=16, ge=1, alias="NUDGE_CONCURRENCY")
     # Example courses (clearly marked) on first start; set false for a production catalogue.
     seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
+    # Rasa's `--auth-token`: asked by `/model/parse` and the action server when set.
+    rasa_token: SecretStr | None = Field(default=None, alias="RASA_TOKEN")
 
     @field_validator(
-        "telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", mode="before"
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "telegram_webhook_url",
+        "rasa_token",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
