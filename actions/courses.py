@@ -172,9 +172,12 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
         slots.get("course_topic") or slots.get("course_text") or slots.get("course_what") or ""
     )
     place = slots.get("course_place")
-    if not place and text:  # a place the NLU did not mark
-        location = await ctx.knowledge.find_location(ctx.session, text)
-        place = location.name if location else place
+    if not place:  # a place the NLU did not mark: in the whole message, or the topic typed
+        for said in dict.fromkeys(str(s) for s in (slots.get("course_text"), text) if s):
+            location = await ctx.knowledge.find_location(ctx.session, said)
+            if location is not None:
+                place = location.name
+                break
     place_words = set(words(str(place or "")))
     topic_words = [
         w for w, _ in index.query_words(text) if w not in place_words and not w.isdigit()

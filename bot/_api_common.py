@@ -45,8 +45,11 @@ def services_of(request: Request) -> Services:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; the transaction commits when the handler returns normally."""
-    async with services_of(request).sessions() as session, session.begin():
+    """One session per request; the transaction commits when the handler returns normally.
+    A GET only reads: its transaction takes no write lock (on SQLite)."""
+    services = services_of(request)
+    sessions = services.read_sessions if request.method in ("GET", "HEAD") else services.sessions
+    async with sessions() as session, session.begin():
         yield session
 
 

@@ -225,7 +225,7 @@ def teams_router() -> APIRouter:
         except DuplicateRequest:
             # The same request committed first in another transaction (its savepoint here was
             # rolled back, nothing else was written): answer with the first result.
-            async with services_of(request).sessions() as fresh:
+            async with services_of(request).read_sessions() as fresh:
                 again = await credit_result(fresh, team, body.idempotency_key)
             if again is None:
                 raise HTTPException(409, "the same request is still being processed") from None
