@@ -1,6 +1,6 @@
 """SQLite under load: many chat users at once on the embedded default database, over the real
 chat path (the dialogue manager with the trained NLU), while another "process" keeps changing
-the catalogue (so the search index is rebuilt under load).
+the catalogue every 10 s (so the search index is rebuilt under load).
 
 Run: .venv/bin/python -m bench.sqlite_load [--users 100] [--seconds 60] [--think 0.5]
 
@@ -54,6 +54,7 @@ SCRIPT = [
     "Stoppen",
 ]
 LOCKED = "database is locked"
+WRITE_EVERY = 10.0  # seconds between catalogue changes (each one means an index rebuild)
 
 
 @dataclass
@@ -119,7 +120,7 @@ async def _user(services: Services, n: int, until: float, think: float, tally: T
 
 
 async def _catalogue_writer(url: str, until: float, tally: Tally) -> None:
-    """Another process (the CLI, an institution's import) changes a course every few seconds."""
+    """Another process (the CLI, an institution's import) changes a course every 10 s."""
     engine = create_engine(url)  # its own engine and connection, as another process has
     sessions = session_factory(engine)
     try:
@@ -144,7 +145,7 @@ async def _catalogue_writer(url: str, until: float, tally: Tally) -> None:
                 tally.catalogue_writes += 1
             except Exception as exc:
                 tally.error(exc)
-            await asyncio.sleep(3)
+            await asyncio.sleep(WRITE_EVERY)
     finally:
         await engine.dispose()
 
