@@ -2,12 +2,17 @@
 
 The model takes a second or two to import and load; `in_background` does both in a thread so
 the bot answers commands and buttons at once, and the first free-text message waits for it.
+The thread is a daemon of its own, not the event loop's default executor: `asyncio.run` waits
+for that executor at exit, so a process stopped right after start-up would otherwise hang until
+the model had loaded (on a busy machine, longer than a service manager waits for a SIGTERM).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +41,17 @@ class NluInterpreter:
 
     @classmethod
     def in_background(cls) -> NluInterpreter:
-        """Start loading in a worker thread; call inside a running event loop."""
-        return cls(asyncio.ensure_future(asyncio.to_thread(_load)))
+        """Start loading in a daemon thread; call inside a running event loop."""
+        loaded: concurrent.futures.Future[NluModel] = concurrent.futures.Future()
+
+        def load() -> None:
+            try:
+                loaded.set_result(_load())
+            except Exception as exc:  # handed to whoever awaits the model
+                loaded.set_exception(exc)
+
+        threading.Thread(target=load, name="nlu-load", daemon=True).start()
+        return cls(asyncio.wrap_future(loaded))
 
     @property
     def model(self) -> NluModel:
