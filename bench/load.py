@@ -5,10 +5,12 @@ Run: .venv/bin/python -m bench.load [--users 1 10 50 100] [--db sqlite postgresq
 
 Each simulated user works through one conversation (`SCRIPT`: /start and consent, a course
 search typed and tapped, a wallet question, a reflection with button answers, a typed question
-about a regulation) and, when it is done, starts again as a new person; no think time, so the
-users keep the bot as busy as they can. A user sends the next message once every reply to the
-previous one has arrived (how many there are is learned from one quiet run first) or after
-`TIMEOUT` seconds; replies that never came are counted as lost.
+about a regulation) and, when it is done, starts again as a new person. A user sends the next
+message `--think` seconds (on average; uniformly 0.5-1.5x, so users do not move in lockstep)
+after every reply to the previous one has arrived (how many there are is learned from one quiet
+run first) or after `TIMEOUT` seconds; replies that never came are counted as lost. With
+`--think 0` the users keep the bot as busy as they can (then latency is queueing: users /
+throughput).
 
 Both bots run as their own process (Leerloop as `leerloop run`, polling, with Telegram's limits
 as configured unless `--limits off`); the fake Bot API and the users share this process, on
@@ -25,6 +27,7 @@ import contextlib
 import json
 import math
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -162,13 +165,22 @@ async def calibrate(fake: CountingFake, chat_id: int, *, echo: bool, show: bool)
 
 
 async def drive(
-    fake: CountingFake, counts: list[int], users: int, turns: int, first_chat: int, *, echo: bool
+    fake: CountingFake,
+    counts: list[int],
+    users: int,
+    turns: int,
+    first_chat: int,
+    *,
+    echo: bool,
+    think: float,
 ) -> Result:
     """`users` concurrent users, each repeating the script as new people, `turns` in total."""
     result = Result()
     rounds = max(1, math.ceil(turns / (users * len(SCRIPT))))
 
     async def user(index: int) -> None:
+        randomly = random.Random(index)  # noqa: S311 - spreading users, not security
+        await asyncio.sleep(randomly.uniform(0, think))
         for round_ in range(rounds):
             chat_id = first_chat + round_ * users + index
             total = 0
@@ -185,8 +197,8 @@ async def drive(
                         result.whole_turn.append(fake.by_chat[chat_id][total - 1].at - pushed)
                         result.turns += 1
                 result.lost += max(0, total - len(fake.by_chat[chat_id]))
-                if len(fake.by_chat[chat_id]) < total:  # lost: go on from what did arrive
-                    continue
+                if think:
+                    await asyncio.sleep(randomly.uniform(0.5 * think, 1.5 * think))
 
     started = time.monotonic()
     await asyncio.gather(*(user(i) for i in range(users)))
@@ -275,7 +287,13 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                         for users in args.users:
                             load = os.getloadavg()[0]
                             result = await drive(
-                                fake, counts, users, args.turns, first_chat, echo=echo
+                                fake,
+                                counts,
+                                users,
+                                args.turns,
+                                first_chat,
+                                echo=echo,
+                                think=args.think,
                             )
                             first_chat += 100_000
                             rss, peak = rss_mib(pid)
@@ -284,6 +302,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                 "db": db,
                                 "users": users,
                                 "limits": args.limits,
+                                "think_s": args.think,
                                 "turns": result.turns,
                                 "reply_p50_ms": round(_pct(result.first_reply, 0.5), 1),
                                 "reply_p95_ms": round(_pct(result.first_reply, 0.95), 1),
@@ -329,7 +348,8 @@ def main() -> None:
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--bots", nargs="+", default=["echo", "leerloop"])
     parser.add_argument("--limits", choices=["on", "off"], default="on")
-    parser.add_argument("--turns", type=int, default=300, help="at least this many per level")
+    parser.add_argument("--turns", type=int, default=48, help="at least this many per level")
+    parser.add_argument("--think", type=float, default=0.5, help="seconds between turns")
     parser.add_argument("--show", action="store_true", help="print the calibration dialogue")
     args = parser.parse_args()
     rows = asyncio.run(run(args))
