@@ -28,7 +28,6 @@ import json
 import math
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,7 +178,7 @@ async def drive(
     rounds = max(1, math.ceil(turns / (users * len(SCRIPT))))
 
     async def user(index: int) -> None:
-        randomly = random.Random(index)  # noqa: S311 - spreading users, not security
+        randomly = random.Random(index)
         await asyncio.sleep(randomly.uniform(0, think))
         for round_ in range(rounds):
             chat_id = first_chat + round_ * users + index
@@ -248,7 +247,7 @@ async def bot_process(
         finally:
             await proc.stop()
         return
-    echo = subprocess.Popen(  # noqa: S603
+    echo = subprocess.Popen(
         [sys.executable, "-m", "bench.echo_bot"],
         cwd=Path(__file__).resolve().parent.parent,
         env=env,
@@ -276,7 +275,8 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             echo = bot == "echo"
             with tempfile.TemporaryDirectory() as tmp:
                 workdir = Path(tmp)
-                fake = await CountingFake().start()
+                fake = CountingFake()
+                await fake.start()
                 try:
                     async with (
                         database(db, workdir) as url,
