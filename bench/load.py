@@ -261,6 +261,12 @@ async def bot_process(
         await asyncio.to_thread(echo.wait)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process in MiB."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -286,6 +292,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                         first_chat = 1000
                         for users in args.users:
                             load = os.getloadavg()[0]
+                            cpu_before = cpu_seconds(pid)
                             result = await drive(
                                 fake,
                                 counts,
@@ -296,6 +303,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                 think=args.think,
                             )
                             first_chat += 100_000
+                            cpu = cpu_seconds(pid) - cpu_before
                             rss, peak = rss_mib(pid)
                             row = {
                                 "bot": bot,
@@ -310,6 +318,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                 "turn_p95_ms": round(_pct(result.whole_turn, 0.95), 1),
                                 "turns_per_s": round(result.turns / result.elapsed, 1),
                                 "lost": result.lost,
+                                "cpu_ms_per_turn": round(cpu / max(result.turns, 1) * 1000, 1),
                                 "unknown_buttons": result.unknown_buttons,
                                 "rss_mib": round(rss),
                                 "peak_rss_mib": round(peak),
@@ -324,9 +333,9 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| db | users | Leerloop reply p50 / p95 / p99 ms | turns/s | lost | "
-        "echo p50 / p95 ms | echo turns/s | load |",
-        "|---|---|---|---|---|---|---|---|",
+        "| db | users | Leerloop reply p50 / p95 / p99 ms | turns/s | lost | CPU ms/turn | "
+        "echo p50 / p95 ms | echo turns/s | echo CPU ms/turn | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     echo = {(r["db"], r["users"]): r for r in rows if r["bot"] == "echo"}
     for r in rows:
@@ -336,8 +345,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         floor = f"{e['reply_p50_ms']} / {e['reply_p95_ms']}" if e else "—"
         lines.append(
             f"| {r['db']} | {r['users']} | {r['reply_p50_ms']} / {r['reply_p95_ms']} / "
-            f"{r['reply_p99_ms']} | {r['turns_per_s']} | {r['lost']} | {floor} | "
-            f"{e['turns_per_s'] if e else '—'} | {r['load_1min']} |"
+            f"{r['reply_p99_ms']} | {r['turns_per_s']} | {r['lost']} | {r['cpu_ms_per_turn']} | "
+            f"{floor} | {e['turns_per_s'] if e else '—'} | {e['cpu_ms_per_turn'] if e else '—'} | "
+            f"{r['load_1min']} |"
         )
     return "\n".join(lines)
 
