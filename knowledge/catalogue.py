@@ -10,6 +10,7 @@ up in the bot's next search.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -98,6 +99,9 @@ class _Cached:
 
 
 _CACHE: dict[str, _Cached] = {}
+# Builds under way: turns that ask for the same index at once wait for the one build
+# (otherwise every concurrent course search built its own, ~40 MiB each).
+_BUILDING: dict[tuple[str, int, date], asyncio.Future[CourseIndex]] = {}
 
 
 async def course_index(session: AsyncSession, today: date) -> CourseIndex:
@@ -107,9 +111,27 @@ async def course_index(session: AsyncSession, today: date) -> CourseIndex:
     cached = _CACHE.get(key)
     if cached and cached.revision == revision and cached.today == today:
         return cached.index
-    records = await load_records(session)
-    index = await asyncio.to_thread(CourseIndex, records, today)
+    loop = asyncio.get_running_loop()
+    building = (key, revision, today)
+    pending = _BUILDING.get(building)
+    if pending is not None and pending.get_loop() is loop:
+        with contextlib.suppress(asyncio.CancelledError):
+            return await asyncio.shield(pending)
+        if not pending.cancelled():
+            raise asyncio.CancelledError  # this turn itself was cancelled
+    future: asyncio.Future[CourseIndex] = loop.create_future()
+    _BUILDING[building] = future
+    try:
+        records = await load_records(session)
+        index = await asyncio.to_thread(CourseIndex, records, today)
+    except BaseException:
+        future.cancel()  # the waiting turns build it themselves
+        raise
+    finally:
+        if _BUILDING.get(building) is future:
+            del _BUILDING[building]
     _CACHE[key] = _Cached(revision, today, index)
+    future.set_result(index)
     logger.info("course index rebuilt: %d courses", len(records))
     return index
 
