@@ -71,7 +71,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             # corruption; only a power cut may lose the last commits. FULL syncs the disk on
             # every commit, which was most of the time of a turn.
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            # Background work (the search index warm-up, nudges) may hold the lock for a while
+            # on a busy machine; wait for it rather than fail the turn.
+            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")

@@ -8,6 +8,8 @@ again, forget the slots whose lifetime ended, save the state. A restart loses no
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import ActionContext, ActionRegistry, Attachment, Say, default_actions
@@ -142,12 +145,21 @@ class DialogueManager:
         self.actions = actions or default_actions()
         self.answers = AnswerPhrases.load()
         self.clock = clock
+        # SQLite has one writer and every turn writes: turns take turns here, first come first
+        # served, instead of polling the file lock (slow hand-over, "database is locked" when
+        # a turn waits longer than busy_timeout). PostgreSQL runs them side by side.
+        sqlite = make_url(settings.database_url).get_backend_name() == "sqlite"
+        self._one_at_a_time = asyncio.Lock() if sqlite else None
 
     # ----------------------------------------------------------------- public
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Process one message from a user and return what the bot says back."""
-        async with self.sessions() as session, session.begin():
+        async with (
+            self._one_at_a_time or contextlib.nullcontext(),
+            self.sessions() as session,
+            session.begin(),
+        ):
             user = await get_or_create_user(
                 session=session, channel=message.channel, external_id=message.external_id
             )
