@@ -8,7 +8,8 @@ Run: .venv/bin/python -m bench.memory [--turns 1000] [--parts-only | --run-only]
   each, so the difference is what that piece costs.
 - run: `leerloop run` over the fake Bot API (SQLite) gets `--turns` turns from 10 users
   playing `bench.load.SCRIPT` (course searches, wallet, reflections with charts, buttons);
-  prints its RSS and peak RSS afterwards.
+  prints its RSS right afterwards, 35 s later (the server returns freed pages every 30 s),
+  and its peak RSS.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+SETTLE_SECONDS = 35
 
 PARTS = r"""
 import asyncio, gc, sys, tempfile, time
@@ -112,6 +115,8 @@ async def run_turns(turns: int) -> dict[str, float]:
                 counts = await calibrate(fake, 1, echo=False, show=False)
                 result = await drive(fake, counts, 10, turns, 1000, echo=False, think=0.0)
                 rss, peak = rss_mib(pid)
+                await asyncio.sleep(SETTLE_SECONDS)  # the server trims freed memory every 30 s
+                settled, _ = rss_mib(pid)
         finally:
             await fake.stop()
     return {
@@ -119,6 +124,7 @@ async def run_turns(turns: int) -> dict[str, float]:
         "lost": result.lost,
         "rss_after_start_mib": round(started_rss),
         "rss_after_turns_mib": round(rss),
+        f"rss_{SETTLE_SECONDS}s_later_mib": round(settled),
         "peak_rss_mib": round(peak),
     }
 
