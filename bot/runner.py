@@ -7,12 +7,13 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.error import InvalidToken, NetworkError
 
+from bot import _memory
 from bot._services import Services
 from bot.http_api import create_api
 from bot.nudge_delivery import NudgeDelivery
@@ -42,12 +43,20 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+MEMORY_TRIM_SECONDS = 30
+
+
+async def _trim_memory() -> None:
+    await asyncio.to_thread(_memory.trim)
+
+
 class StartupError(Exception):
     """Leerloop cannot start with these settings; the message says what to fix."""
 
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM; stop everything cleanly afterwards."""
+    _memory.limit_arenas()  # before the first worker thread
     services = await Services.start(settings, warm_up=True)
     telegram = TelegramChannel(services) if settings.telegram_enabled else None
     webhook = telegram.feed_webhook_update if telegram and settings.telegram_webhook_url else None
@@ -66,6 +75,16 @@ async def serve(settings: Settings) -> None:
     delivery: NudgeDelivery | None = None
     try:
         scheduler.start()
+        # Loading the NLU and building the search index leave freed pages behind; so do bursts.
+        scheduler.add_job(
+            _trim_memory,
+            "interval",
+            seconds=MEMORY_TRIM_SECONDS,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(settings.tz) + timedelta(seconds=10),
+            id="memory",
+        )
         if telegram is not None:
             try:
                 await telegram.start()

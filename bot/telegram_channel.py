@@ -33,6 +33,7 @@ from telegram.ext import (
 from bot._http_request import AiohttpRequest
 from bot._rate_limit import PriorityRateLimiter
 from bot._services import Services
+from bot._updates import PerChatUpdateProcessor
 from core.models import Channel
 from core.text_input import CHAT_TEXT_LIMIT, clean_chat_text
 from dialogues import AttachmentKind, IncomingMessage, Reply
@@ -150,8 +151,15 @@ class TelegramChannel:
             )
             # aiohttp under python-telegram-bot: far less CPU per message than httpx, and room
             # for many sends at once (nudges); the long poll gets its own connection.
-            .request(AiohttpRequest(connection_pool_size=max(8, settings.nudge_concurrency + 4)))
+            .request(
+                AiohttpRequest(
+                    connection_pool_size=max(
+                        8, settings.nudge_concurrency + settings.telegram_concurrent_updates
+                    )
+                )
+            )
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
+            .concurrent_updates(PerChatUpdateProcessor(settings.telegram_concurrent_updates))
             .build()
         )
         self.app.add_handler(CallbackQueryHandler(self.on_button))

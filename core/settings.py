@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     telegram_max_per_second: int = Field(default=30, ge=0, alias="TELEGRAM_MAX_PER_SECOND")
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     telegram_group_per_minute: int = Field(default=20, ge=0, alias="TELEGRAM_GROUP_PER_MINUTE")
+    # Updates handled at the same time (different chats; one chat's updates stay in order).
+    telegram_concurrent_updates: int = Field(default=64, ge=1, alias="TELEGRAM_CONCURRENT_UPDATES")
     # The nudge engine: how often it looks for due messages, and how many it sends at once.
     nudge_tick_seconds: float = Field(default=5.0, gt=0, alias="NUDGE_TICK_SECONDS")
     nudge_batch: int = Field(default=500, ge=1, alias="NUDGE_BATCH")

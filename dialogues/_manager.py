@@ -151,6 +151,8 @@ class DialogueManager:
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Process one message from a user and return what the bot says back."""
+        # On SQLite, turns take the one write connection in turn (core/db.py): first come,
+        # first served, never "database is locked". PostgreSQL runs them side by side.
         async with self.sessions() as session, session.begin():
             user = await get_or_create_user(
                 session=session, channel=message.channel, external_id=message.external_id

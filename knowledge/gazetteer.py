@@ -120,9 +120,9 @@ def _everyday_words() -> set[str]:
     NLU examples, without the places marked in them)."""
     from spacy.lang.nl.stop_words import STOP_WORDS
 
-    from knowledge.text import _lemma_table
+    from knowledge.text import lemma_table_words
 
-    words = set(_lemma_table()) | set(_lemma_table().values()) | set(STOP_WORDS) | _COMMON_WORDS
+    words = lemma_table_words() | set(STOP_WORDS) | _COMMON_WORDS
     for path in sorted(NLU_DATA.glob("*.yml")):
         if path.name == "lookups.yml":  # lists of places and jobs, not sentences
             continue

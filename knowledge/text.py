@@ -32,18 +32,55 @@ class _VocabularyFile(BaseModel):
     generic: list[str]
 
 
-@cache
-def _lemma_table() -> dict[str, str]:
+class _LemmaTable:
+    """Folded word -> folded lemma, in arrays: the same answers as a dict of the 213,000
+    entries in a tenth of the memory (the dict alone took ~35 MiB of every running bot).
+
+    Keys are the words' `hash()` (64 bits, fixed within a process; the table is built per
+    process), sorted for binary search; a lemma is a slice of one UTF-8 blob.
+    """
+
+    def __init__(self, table: dict[str, str]) -> None:
+        import numpy as np
+
+        folded = {fold(k): fold(v) for k, v in table.items()}  # a later key wins, as in a dict
+        pairs = sorted((hash(k), v) for k, v in folded.items() if k != v)
+        del folded
+        encoded = [v.encode("utf-8") for _, v in pairs]
+        self._keys = np.array([k for k, _ in pairs], dtype=np.int64)
+        self._ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+        self._blob = b"".join(encoded)
+
+    def get(self, word: str) -> str:
+        key = hash(word)
+        i = int(self._keys.searchsorted(key))
+        if i == len(self._keys) or int(self._keys[i]) != key:
+            return word
+        start = int(self._ends[i - 1]) if i else 0
+        return self._blob[start : int(self._ends[i])].decode("utf-8")
+
+
+def _read_lemma_lookup() -> dict[str, str]:
     import spacy_lookups_data
     import srsly
 
     path = Path(spacy_lookups_data.__file__).parent / "data" / "nl_lemma_lookup.json.gz"
     table: dict[str, str] = srsly.read_gzip_json(path)
-    return {fold(k): fold(v) for k, v in table.items()}
+    return table
+
+
+@cache
+def _lemma_table() -> _LemmaTable:
+    return _LemmaTable(_read_lemma_lookup())
+
+
+def lemma_table_words() -> set[str]:
+    """Every word and lemma in spaCy's Dutch lemma table, folded (for build tools; not kept)."""
+    return {fold(word) for pair in _read_lemma_lookup().items() for word in pair}
 
 
 def lemma(token: str) -> str:
-    return _lemma_table().get(token, token)
+    return _lemma_table().get(token)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ import joblib
 import numpy as np
 import numpy.typing as npt
 import spacy
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from spacy.training import Example as SpacyExample
 from spacy.util import fix_random_seed, minibatch  # type: ignore[attr-defined]
 
+from nlu import _linear
 from nlu._config import ClassifierSettings
+
+# scikit-learn and SciPy are imported where a classifier is built or trained, not at parse
+# time: a saved char_word_logreg model parses with numpy alone (nlu/_linear.py).
 
 Probabilities = npt.NDArray[np.float64]
 
@@ -58,6 +59,9 @@ class CharWordLogReg:
         self.seed = seed
         self.views = views
         self.labels: list[str] = []
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         self.chars = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=settings.char_ngrams,
@@ -75,6 +79,8 @@ class CharWordLogReg:
         self.model = LogisticRegression(C=settings.C, max_iter=5000, random_state=seed)
 
     def _matrix(self, inputs: list[Features], *, fit: bool = False):  # type: ignore[no-untyped-def]
+        from scipy.sparse import hstack
+
         blocks = []
         for view in self.views:
             vectoriser = self.chars if view == "chars" else self.words
@@ -173,8 +179,13 @@ def make_classifier(settings: ClassifierSettings, seed: int) -> IntentClassifier
 
 def save_classifier(classifier: IntentClassifier, directory: Path) -> None:
     joblib.dump(classifier, directory / "classifier.joblib")
+    if isinstance(classifier, CharWordLogReg):
+        _linear.export(classifier, directory)
 
 
-def load_classifier(directory: Path) -> IntentClassifier:
+def load_classifier(directory: Path, *, trainable: bool = False) -> IntentClassifier:
+    """The saved classifier; for parsing only, the numpy twin when there is one."""
+    if not trainable and (directory / _linear.FILE).exists():
+        return _linear.LinearIntentClassifier.load(directory)
     loaded: IntentClassifier = joblib.load(directory / "classifier.joblib")
     return loaded

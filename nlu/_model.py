@@ -33,7 +33,7 @@ from nlu.intents import Intent
 logger = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "current"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: numpy classifier twin and compact lemma table
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 RANKING_LENGTH = 10
 

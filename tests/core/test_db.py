@@ -91,3 +91,14 @@ async def test_one_user_per_chat(sessions: async_sessionmaker[AsyncSession]) -> 
     with pytest.raises(IntegrityError):
         async with sessions() as session, session.begin():
             session.add(User(channel=Channel.TELEGRAM, external_id="42"))
+
+
+async def test_sqlite_uses_wal_without_a_disk_sync_per_commit(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+        assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 1  # NORMAL
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+    await engine.dispose()

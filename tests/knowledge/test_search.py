@@ -156,3 +156,26 @@ async def test_index_follows_changes(sessions: async_sessionmaker[AsyncSession])
     async with sessions() as session:
         assert await knowledge.course_index(session, TODAY) is not first
         assert await knowledge.course_index(session, date(2026, 11, 28)) is not first
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="TEST_POSTGRES_URL is not set")
+async def test_concurrent_searches_build_the_index_once() -> None:
+    # On PostgreSQL (on SQLite the sessions wait for each other's write lock anyway).
+    import asyncio
+
+    server = postgres_url()
+    assert server is not None
+    async with migrated_postgres(server) as url:
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        knowledge = Knowledge()
+
+        async def one() -> CourseIndex:
+            async with sessions() as session:
+                return await knowledge.course_index(session, TODAY)
+
+        try:
+            indexes = await asyncio.gather(*(one() for _ in range(5)))
+        finally:
+            await engine.dispose()
+    assert all(index is indexes[0] for index in indexes)
