@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot._services import Services
 from core.models import Organisation, OrgKind
+from knowledge import Knowledge
 from services import authenticate
 
 _bearer = HTTPBearer(auto_error=False)
@@ -50,6 +51,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def knowledge_of(request: Request) -> Knowledge:
+    """The app's knowledge base (search index, places), shared by every request."""
+    return services_of(request).knowledge
+
+
+KnowledgeDep = Annotated[Knowledge, Depends(knowledge_of)]
 
 
 async def current_organisation(

@@ -1,17 +1,18 @@
-"""Wiring: the objects one Leerloop process shares (settings, database, dialogue manager)."""
+"""Wiring: the objects one Leerloop process shares (settings, database, knowledge base,
+dialogue manager)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import create_engine, session_factory, upgrade, utcnow
 from core.settings import Settings
 from dialogues import DialogueManager, Interpreter
-from knowledge import course_index, seed_knowledge
+from knowledge import Knowledge, seed_knowledge
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     dialogue: DialogueManager
+    knowledge: Knowledge = field(default_factory=Knowledge)
     _warm_up: asyncio.Task[None] | None = None
 
     @classmethod
@@ -40,11 +42,15 @@ class Services:
             from bot._interpreter import NluInterpreter
 
             interpreter = NluInterpreter.in_background()
+        knowledge = Knowledge()
         services = cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            dialogue=DialogueManager(sessions=sessions, settings=settings, interpreter=interpreter),
+            dialogue=DialogueManager(
+                sessions=sessions, settings=settings, interpreter=interpreter, knowledge=knowledge
+            ),
+            knowledge=knowledge,
         )
         if warm_up:  # a server builds the search index before anyone asks
             services._warm_up = asyncio.create_task(services._build_course_index())
@@ -53,7 +59,7 @@ class Services:
     async def _build_course_index(self) -> None:
         """Build the search index now, so the first course search does not wait for it."""
         async with self.sessions() as session:
-            await course_index(session, utcnow().date())
+            await self.knowledge.course_index(session, utcnow().date())
 
     async def close(self) -> None:
         if self._warm_up is not None and not self._warm_up.done():

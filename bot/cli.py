@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import _cli_kb
+from bot._logging import configure_logging
 from core.db import create_engine, session_factory, upgrade
 from core.models import OrgKind
 from core.settings import Settings, get_settings
@@ -29,11 +30,12 @@ TELEGRAM_HINT = (
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.telegram_bot_token, settings.telegram_webhook_secret)
+        if s is not None
+    ]
+    configure_logging(settings.log_level, secrets)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "spacy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -55,6 +55,8 @@ class Base(DeclarativeBase):
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; for SQLite make the folder, enforce foreign keys and use WAL."""
     url = make_url(database_url)
+    # Bound values are what people typed: never in a log line or an exception message.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
