@@ -211,6 +211,7 @@ class RasaActions:
             interpreter=RasaTurnInterpreter(chat.interpreter),
             actions=chat.actions,
             clock=chat.clock,
+            knowledge=chat.knowledge,  # one search index per process, shared with the chat
         )
 
     def slot_types(self) -> dict[str, str]:
