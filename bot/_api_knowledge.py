@@ -177,7 +177,25 @@ def knowledge_router() -> APIRouter:
         "/courses/import",
         response_model=ImportResult,
         tags=["courses"],
-        responses={415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+        responses={
+            413: {"model": ErrorResponse, "description": "the file is larger than 10 MB"},
+            415: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "CSV (columns: course_id and the course fields; lists "
+                "separated by `;`), a JSON list of courses, or an OOAPI v6 course page "
+                "with `?format=ooapi`",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/json": {
+                        "schema": {"oneOf": [{"type": "array"}, {"type": "object"}]}
+                    },
+                },
+            }
+        },
     )
     async def import_file(
         request: Request,
