@@ -85,13 +85,6 @@ def require_kind(*kinds: OrgKind) -> Callable[[Organisation], Awaitable[Organisa
     return check
 
 
-def no_numbers(value: Any) -> Any:
-    """For dates and times: refuse a bare number (pydantic would read 0 as 1970-01-01)."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-        raise ValueError("give an ISO 8601 date or time, not a number")
-    return value
-
-
 async def reject_unsafe_text(request: Request) -> None:
     """The input boundary of the API: no path, query or JSON text may hold U+0000 or another
     control character (PostgreSQL cannot store them); 422 names each field."""

@@ -8,14 +8,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot._api_common import (
     MAX_ID,
     ErrorResponse,
     SessionDep,
-    no_numbers,
     require_kind,
     services_of,
 )
@@ -30,6 +29,7 @@ from core.models import (
     TeamRole,
     User,
 )
+from core.text_input import IsoDate, IsoDateTime, WholeNumber
 from services.earmarks import EarmarkError, EarmarkSpec
 from services.nudges import create_campaign, member_count
 from services.outbox import campaign_counts
@@ -49,10 +49,7 @@ from services.teams import (
 Employer = Annotated[Organisation, Depends(require_kind(OrgKind.EMPLOYER))]
 TeamId = Annotated[int, Path(ge=1, le=MAX_ID, description="a team id from POST/GET /teams")]
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="a campaign id")]
-MemberId = Annotated[int, Field(ge=1, le=MAX_ID)]
-# A date or time is an ISO string; a bare number (read as seconds since 1970) is refused.
-IsoDate = Annotated[date, BeforeValidator(no_numbers)]
-IsoDateTime = Annotated[datetime, BeforeValidator(no_numbers)]
+MemberId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
 
 
 class NudgeIn(BaseModel):
@@ -83,6 +80,8 @@ class CampaignCounts(BaseModel):
 
 
 class TeamIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -124,7 +123,7 @@ class Earmark(BaseModel):
 class CreditIn(BaseModel):
     model_config = {"extra": "forbid"}
 
-    amount_cents: int = Field(gt=0, le=10_000_000)
+    amount_cents: WholeNumber = Field(gt=0, le=10_000_000)
     expires_on: IsoDate = Field(description="the last day the money counts; after today (422)")
     description: str = Field(min_length=1, max_length=300)
     idempotency_key: str = Field(

@@ -67,8 +67,11 @@ def create_api(
     def allowed_methods(request: Request) -> str:
         """Every method the document lists for this path (Starlette names only one route's)."""
         path = request.url.path
+        paths = app.openapi().get("paths", {})
+        if path in paths:  # a literal path wins over templates (/courses/import)
+            return ", ".join(sorted(m.upper() for m in paths[path]))
         methods: set[str] = set()
-        for template, operations in app.openapi().get("paths", {}).items():
+        for template, operations in paths.items():
             if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
                 methods |= {m.upper() for m in operations}
         return ", ".join(sorted(methods))
