@@ -327,7 +327,7 @@ async def team_message_send(ctx: ActionContext) -> ActionResult:
     text = str(ctx.slots.get("team_message_text") or "").strip()
     if team is None or not text:
         return ActionResult(say=[Say("team_gone")])
-    await create_campaign(ctx.session, team, text[:1000], ctx.now)
+    await create_campaign(ctx.session, team, text[:1000], ctx.now, sender_id=ctx.user.id)
     reach = await team_reach(ctx.session, team.id)
     values: dict[str, Any] = {"reached": reach.reached, "members": reach.members}
     says = [Say("team_message_queued", values)]

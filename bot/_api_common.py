@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -13,8 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot._services import Services
 from core.models import Organisation, OrgKind
+from core.text_input import find_unsafe, unsafe_fields
 from knowledge import Knowledge
 from services import authenticate
+
+# Ids are 32-bit integers in the database; a larger one can name nothing (422, not a 500).
+MAX_ID = 2**31 - 1
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -90,3 +95,33 @@ def require_kind(*kinds: OrgKind) -> Callable[[Organisation], Awaitable[Organisa
         return org
 
     return check
+
+
+async def reject_unsafe_text(request: Request) -> None:
+    """The input boundary of the API: no path, query or JSON text may hold U+0000 or another
+    control character (PostgreSQL cannot store them); 422 names each field."""
+    problems: list[dict[str, Any]] = []
+    for name, value in request.path_params.items():
+        problems += unsafe_fields(str(value), (f"path.{name}",))
+    for name, value in request.query_params.multi_items():
+        problems += unsafe_fields(value, (f"query.{name}",))
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method in ("POST", "PUT", "PATCH") and content_type:
+        body = await request.body()
+        if content_type.endswith("json"):
+            try:
+                decoded = json.loads(body) if body else None
+            except (ValueError, UnicodeDecodeError):
+                decoded = None  # FastAPI answers 400 for the body itself
+            problems += unsafe_fields(decoded, ("body",)) if decoded is not None else []
+        else:
+            try:
+                char = find_unsafe(body.decode("utf-8"))
+            except UnicodeDecodeError:
+                char = None
+            if char is not None:
+                problems.append(
+                    {"field": "body", "reason": f"contains the control character {char}"}
+                )
+    if problems:
+        raise HTTPException(422, detail=problems)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from bot._api_common import ErrorResponse, KnowledgeDep, SessionDep, require_kind
 from core.db import utcnow
 from core.models import Organisation, OrgKind
+from core.text_input import IsoDate
 from knowledge import (
     CourseDataError,
     CourseIn,
@@ -96,7 +97,7 @@ def knowledge_router() -> APIRouter:
         max_price_cents: Annotated[int | None, Query(ge=0)] = None,
         level: Annotated[list[Literal[LEVELS]] | None, Query()] = None,  # type: ignore[valid-type]
         format: Literal[FORMATS] | None = None,  # type: ignore[valid-type]
-        start_before: date | None = None,
+        start_before: IsoDate | None = None,
         skill: str | None = None,
         mine: bool = False,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -143,7 +144,10 @@ def knowledge_router() -> APIRouter:
         return course_out(course, org.name)
 
     @router.put(
-        "/courses/{course_id}", response_model=CourseOut, tags=["courses"], responses=course_errors
+        "/courses/{course_id}",
+        response_model=CourseOut,
+        tags=["courses"],
+        responses={**course_errors, 201: {"model": CourseOut, "description": "created"}},
     )
     async def write_course(
         session: SessionDep,
@@ -178,7 +182,25 @@ def knowledge_router() -> APIRouter:
         "/courses/import",
         response_model=ImportResult,
         tags=["courses"],
-        responses={415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+        responses={
+            413: {"model": ErrorResponse, "description": "the file is larger than 10 MB"},
+            415: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "CSV (columns: course_id and the course fields; lists "
+                "separated by `;`), a JSON list of courses, or an OOAPI v6 course page "
+                "with `?format=ooapi`",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/json": {
+                        "schema": {"oneOf": [{"type": "array"}, {"type": "object"}]}
+                    },
+                },
+            }
+        },
     )
     async def import_file(
         request: Request,
@@ -224,7 +246,10 @@ def knowledge_router() -> APIRouter:
         "/regulations/{slug}",
         response_model=RegulationOut,
         tags=["regulations"],
-        responses={422: {"model": ErrorResponse}},
+        responses={
+            201: {"model": RegulationOut, "description": "created"},
+            422: {"model": ErrorResponse},
+        },
     )
     async def write_regulation(
         session: SessionDep,

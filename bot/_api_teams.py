@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
-from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
+from bot._api_common import (
+    MAX_ID,
+    ErrorResponse,
+    SessionDep,
+    require_kind,
+    services_of,
+)
 from core.db import utcnow
-from core.models import Campaign, FundSource, Organisation, OrgKind, Team
+from core.models import (
+    Campaign,
+    FundSource,
+    Organisation,
+    OrgKind,
+    Team,
+    TeamMember,
+    TeamRole,
+    User,
+)
+from core.text_input import IsoDate, IsoDateTime, WholeNumber
 from services.earmarks import EarmarkError, EarmarkSpec
 from services.nudges import create_campaign, member_count
 from services.outbox import campaign_counts
 from services.teams import (
     CreditOrder,
     DuplicateRequest,
+    IdempotencyConflict,
     TeamError,
     create_team,
     credit_result,
@@ -27,14 +47,17 @@ from services.teams import (
 )
 
 Employer = Annotated[Organisation, Depends(require_kind(OrgKind.EMPLOYER))]
+TeamId = Annotated[int, Path(ge=1, le=MAX_ID, description="a team id from POST/GET /teams")]
+CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="a campaign id")]
+MemberId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
 
 
 class NudgeIn(BaseModel):
     model_config = {"extra": "forbid"}
 
     text: str = Field(min_length=1, max_length=1000)
-    send_at: datetime | None = Field(
-        default=None, description="when to send (with time zone); empty: now"
+    send_at: IsoDateTime | None = Field(
+        default=None, description="when to send (ISO 8601 with time zone); empty or past: now"
     )
 
 
@@ -57,6 +80,8 @@ class CampaignCounts(BaseModel):
 
 
 class TeamIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -98,11 +123,18 @@ class Earmark(BaseModel):
 class CreditIn(BaseModel):
     model_config = {"extra": "forbid"}
 
-    amount_cents: int = Field(gt=0, le=10_000_000)
-    expires_on: date
+    amount_cents: WholeNumber = Field(gt=0, le=10_000_000)
+    expires_on: IsoDate = Field(description="the last day the money counts; after today (422)")
     description: str = Field(min_length=1, max_length=300)
-    idempotency_key: str = Field(min_length=1, max_length=100)
-    member_ids: list[int] | None = Field(default=None, min_length=1)
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=100,
+        description="the same key with the same body changes nothing (200 with the first "
+        "result); the same key with another body is refused (409)",
+    )
+    member_ids: list[MemberId] | None = Field(
+        default=None, min_length=1, description="`member_id`s from GET /teams/{team_id}/members"
+    )
     earmark: Earmark | Annotated[str, Field(max_length=200)] | None = Field(
         default=None,
         description="money only for some courses: an Earmark object (topics, ESCO skills or "
@@ -118,6 +150,23 @@ class CreditOut(BaseModel):
     amount_cents: int
     total_cents: int
     expires_on: date
+
+
+class TeamList(BaseModel):
+    items: list[TeamOut]
+
+
+class TeamMemberOut(BaseModel):
+    member_id: int
+    role: TeamRole
+    joined_at: datetime
+    shares_progress: bool = Field(description="the member agreed to share their own figures")
+    name: str | None = Field(description="only when the member agreed to share")
+
+
+class TeamMemberList(BaseModel):
+    team_id: int
+    items: list[TeamMemberOut]
 
 
 class MemberOut(BaseModel):
@@ -154,20 +203,32 @@ def _earmark(earmark: Earmark | str | None) -> EarmarkSpec | str | None:
 
 
 async def _own_team(session: SessionDep, employer: Organisation, team_id: int) -> Team:
+    """The employer's own team; another employer's team is as unknown as a missing one (404),
+    so ids tell nobody which teams exist elsewhere."""
     team = await session.get(Team, team_id)
-    if team is None:
-        raise HTTPException(404, f"no team {team_id}")
-    if team.employer_id != employer.id:
-        raise HTTPException(403, "this team belongs to another employer")
+    if team is None or team.employer_id != employer.id:
+        raise HTTPException(404, f"you have no team {team_id}")
     return team
+
+
+def _team_out(team: Team, bot: str) -> TeamOut:
+    return TeamOut(
+        team_id=team.id,
+        name=team.name,
+        invite_code=team.invite_code,
+        invite_link=invite_link(bot, team.invite_code),
+        manager_invite_link=manager_link(bot, team.manager_code),
+    )
+
+
+def _fingerprint(body: BaseModel) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def teams_router() -> APIRouter:
     router = APIRouter(tags=["teams"])
-    errors: dict[int | str, dict[str, object]] = {
-        403: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-    }
+    errors: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
 
     @router.post("/teams", response_model=TeamOut, status_code=201)
     async def new_team(
@@ -175,26 +236,63 @@ def teams_router() -> APIRouter:
     ) -> TeamOut:
         """Create a team; share the invite link with your people."""
         team = await create_team(session=session, employer=employer, name=body.name)
-        bot = services_of(request).settings.telegram_bot_username
-        return TeamOut(
-            team_id=team.id,
-            name=team.name,
-            invite_code=team.invite_code,
-            invite_link=invite_link(bot, team.invite_code),
-            manager_invite_link=manager_link(bot, team.manager_code),
-        )
+        return _team_out(team, services_of(request).settings.telegram_bot_username)
 
-    @router.post("/teams/{team_id}/credits", response_model=CreditOut, responses=errors)
+    @router.get("/teams", response_model=TeamList)
+    async def list_teams(request: Request, session: SessionDep, employer: Employer) -> TeamList:
+        """Your teams with their invite links (a lost link is found here again)."""
+        teams = await session.scalars(
+            select(Team).where(Team.employer_id == employer.id).order_by(Team.id)
+        )
+        bot = services_of(request).settings.telegram_bot_username
+        return TeamList(items=[_team_out(team, bot) for team in teams])
+
+    @router.get("/teams/{team_id}/members", response_model=TeamMemberList, responses=errors)
+    async def list_members(
+        session: SessionDep, employer: Employer, team_id: TeamId
+    ) -> TeamMemberList:
+        """Who is in the team (ids for `member_ids`); a name only of members who agreed to
+        share."""
+        team = await _own_team(session, employer, team_id)
+        rows = await session.execute(
+            select(TeamMember, User)
+            .join(User, User.id == TeamMember.user_id)
+            .where(TeamMember.team_id == team.id)
+            .order_by(TeamMember.id)
+        )
+        items = [
+            TeamMemberOut(
+                member_id=member.id,
+                role=member.role,
+                joined_at=member.joined_at,
+                shares_progress=member.share_progress,
+                name=user.name if member.share_progress and user.consent else None,
+            )
+            for member, user in rows.all()
+        ]
+        return TeamMemberList(team_id=team.id, items=items)
+
+    @router.post(
+        "/teams/{team_id}/credits",
+        response_model=CreditOut,
+        status_code=201,
+        responses={
+            **errors,
+            200: {"model": CreditOut, "description": "the same request again: first result"},
+            409: {"model": ErrorResponse, "description": "key used before with another body"},
+        },
+    )
     async def add_credit(
         request: Request,
         response: Response,
         session: SessionDep,
         employer: Employer,
-        team_id: int,
+        team_id: TeamId,
         body: CreditIn,
     ) -> CreditOut:
-        """Put money in members' wallets (all members, or `member_ids`). The same
-        `idempotency_key` again changes nothing and answers with the first result (200)."""
+        """Put money in members' wallets (all members, or `member_ids`); 201. The same
+        `idempotency_key` with the same body changes nothing and answers with the first result
+        (200); with another body it is refused (409)."""
         team = await _own_team(session, employer, team_id)
         if body.expires_on <= utcnow().date():
             raise HTTPException(
@@ -208,6 +306,7 @@ def teams_router() -> APIRouter:
             member_ids=tuple(body.member_ids) if body.member_ids is not None else None,
             earmark=_earmark(body.earmark),
             source=body.source,
+            fingerprint=_fingerprint(body),
         )
         try:
             result, created = await credit_team(
@@ -222,6 +321,10 @@ def teams_router() -> APIRouter:
         except EarmarkError as exc:
             details = [{"field": p.field, "reason": p.reason} for p in exc.problems]
             raise HTTPException(422, detail=details) from None
+        except IdempotencyConflict:
+            raise HTTPException(
+                409, "this idempotency_key was used before with another request body"
+            ) from None
         except DuplicateRequest:
             # The same request committed first in another transaction (its savepoint here was
             # rolled back, nothing else was written): answer with the first result.
@@ -234,7 +337,7 @@ def teams_router() -> APIRouter:
         return CreditOut.model_validate(result)
 
     @router.get("/teams/{team_id}/summary", response_model=SummaryOut, responses=errors)
-    async def summary(session: SessionDep, employer: Employer, team_id: int) -> SummaryOut:
+    async def summary(session: SessionDep, employer: Employer, team_id: TeamId) -> SummaryOut:
         """Totals for the team; individual figures only of members who agreed to share."""
         team = await _own_team(session, employer, team_id)
         s = await team_summary(session, team, utcnow().date())
@@ -249,7 +352,7 @@ def teams_router() -> APIRouter:
         responses=errors,
     )
     async def send_nudge(
-        session: SessionDep, employer: Employer, team_id: int, body: NudgeIn
+        session: SessionDep, employer: Employer, team_id: TeamId, body: NudgeIn
     ) -> CampaignOut:
         """A message to every member, now or at `send_at`. Members who stopped messages do not
         get it; nobody gets it in their quiet hours (it waits until they end)."""
@@ -267,13 +370,13 @@ def teams_router() -> APIRouter:
         "/nudges/{campaign_id}", response_model=CampaignCounts, tags=["nudges"], responses=errors
     )
     async def nudge_counts(
-        session: SessionDep, employer: Employer, campaign_id: int
+        session: SessionDep, employer: Employer, campaign_id: CampaignId
     ) -> CampaignCounts:
         """How far a team message is: queued, sent, failed (incl. blocked), opted out."""
         campaign = await session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise HTTPException(404, f"no campaign {campaign_id}")
-        await _own_team(session, employer, campaign.team_id)
+        team = await session.get(Team, campaign.team_id) if campaign is not None else None
+        if campaign is None or team is None or team.employer_id != employer.id:
+            raise HTTPException(404, f"you have no campaign {campaign_id}")
         counts = await campaign_counts(session, campaign.id)
         if not campaign.queued:  # not yet due: everyone is still to come
             members = await member_count(session, campaign.team_id)

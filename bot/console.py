@@ -6,6 +6,7 @@ Buttons show as numbered options; answer by number or by the label.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -59,7 +60,11 @@ class ConsoleChannel:
             self.export_dir.mkdir(parents=True, exist_ok=True)
             safe_user = "".join(c for c in self.user if c.isalnum() or c in "-_") or "user"
             path = self.export_dir / f"{safe_user}-{reply.attachment.filename}"
-            path.write_bytes(reply.attachment.content)
+            # Only the person who chats may read what is saved about them (0600, not 0644).
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(reply.attachment.content)
+            path.chmod(0o600)
             key = (
                 "console_picture_saved"
                 if reply.attachment.kind == AttachmentKind.PHOTO

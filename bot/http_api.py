@@ -5,23 +5,32 @@ and the routers under `/api/v1` (courses and regulations; teams and nudges follo
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot._api_common import ErrorResponse, OrgDep, SessionDep, error_response
+from bot._api_common import (
+    ErrorResponse,
+    OrgDep,
+    SessionDep,
+    error_response,
+    reject_unsafe_text,
+)
 from bot._api_knowledge import knowledge_router
 from bot._api_teams import teams_router
 from bot._services import Services
 from bot.rasa import nlu_router
 from core.models import OrgKind
+from core.text_input import SAFE_TEXT_PATTERN
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +57,7 @@ def create_api(
         version="1",
         description="Courses, regulations, teams and nudges for Leerloop.",
         responses={
+            400: {"model": ErrorResponse, "description": "the body is not valid JSON"},
             401: {"model": ErrorResponse},
             403: {"model": ErrorResponse},
             422: {"model": ErrorResponse},
@@ -55,9 +65,23 @@ def create_api(
     )
     app.state.services = services
 
+    def allowed_methods(request: Request) -> str:
+        """Every method the document lists for this path (Starlette names only one route's)."""
+        path = request.url.path
+        paths = app.openapi().get("paths", {})
+        if path in paths:  # a literal path wins over templates (/courses/import)
+            return ", ".join(sorted(m.upper() for m in paths[path]))
+        methods: set[str] = set()
+        for template, operations in paths.items():
+            if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
+                methods |= {m.upper() for m in operations}
+        return ", ".join(sorted(methods))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
         if isinstance(exc.detail, list):  # field-level problems found by our own validation
             return error_response(
                 exc.status_code, "the request is not valid", exc.detail, headers=headers
@@ -83,7 +107,7 @@ def create_api(
         await session.execute(text("SELECT 1"))
         return Health(status="ok", database="ok")
 
-    v1 = APIRouter(prefix="/api/v1")
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unsafe_text)])
 
     @v1.get("/me", response_model=OrganisationOut, tags=["auth"])
     async def me(org: OrgDep) -> OrganisationOut:
@@ -107,10 +131,70 @@ def create_api(
         ) -> dict[str, bool]:
             if secret is None or not secrets.compare_digest(secret, expected):
                 raise HTTPException(403, "wrong or missing secret token")
-            data = await request.json()
-            if not isinstance(data, dict):
-                raise HTTPException(422, "an update is a JSON object")
-            await webhook(data)
+            # Telegram retries a 5xx for a day: a body that can never be an update is a 400.
+            try:
+                data = await request.json()
+            except (ValueError, UnicodeDecodeError):
+                raise HTTPException(400, "the body is not JSON") from None
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise HTTPException(400, "an update is a JSON object with an integer update_id")
+            try:
+                await webhook(data)
+            except ValueError:
+                raise HTTPException(400, "the body is not a Telegram update") from None
             return {"ok": True}
 
+    def openapi() -> dict[str, Any]:
+        """The generated document, plus the text rule every input string follows."""
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            _mark_safe_text(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _mark_safe_text(document: dict[str, Any]) -> None:
+    """Put SAFE_TEXT_PATTERN on every string a client sends (parameters and request bodies)
+    that has no pattern, format or enum of its own, so the document says what is refused."""
+    components = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen and name in components:
+                seen.add(name)
+                visit(components[name])
+            return
+        if (
+            node.get("type") == "string"
+            and not {"pattern", "format", "enum", "const"} & node.keys()
+        ):
+            node["pattern"] = SAFE_TEXT_PATTERN
+        for key, value in node.items():
+            if key not in ("example", "examples", "default", "description", "title"):
+                visit(value)
+
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                visit(parameter.get("schema"))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                visit(media.get("schema"))

@@ -198,7 +198,10 @@ class TelegramChannel:
 
     async def feed_webhook_update(self, data: dict[str, object]) -> None:
         """Queue an update that arrived on the webhook."""
-        update = Update.de_json(data, self.app.bot)
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            raise ValueError("not a Telegram update") from exc  # the webhook answers 400
         await self.app.update_queue.put(update)
 
     # -------------------------------------------------------------- handlers

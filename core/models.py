@@ -371,6 +371,11 @@ class Campaign(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    # The manager who sent it from Telegram (None: the employer's API). Their data: it goes
+    # with their "Wis alles".
+    sender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None, index=True
+    )
     text: Mapped[str] = mapped_column(Text)
     send_at: Mapped[datetime] = mapped_column(UTCDateTime())
     queued: Mapped[bool] = mapped_column(Boolean, default=False)  # outbox rows made

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 # What a stored text may never hold: C0 controls other than tab/newline/carriage return, DEL,
 # C1 controls and lone surrogates (they cannot even be encoded as UTF-8).
@@ -52,6 +55,27 @@ def unsafe_fields(value: Any, path: tuple[str, ...] = ()) -> list[dict[str, str]
         for index, item in enumerate(value):
             problems += unsafe_fields(item, (*path, str(index)))
     return problems
+
+
+def no_numbers(value: Any) -> Any:
+    """For dates and times: refuse a bare number (pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        raise ValueError("give an ISO 8601 date or time, not a number")
+    return value
+
+
+def no_fractions(value: Any) -> Any:
+    """For whole numbers: refuse 1.0 and true, which pydantic would read as 1."""
+    if isinstance(value, float | bool):
+        raise ValueError("give a whole number (an integer)")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(no_fractions)]
+
+# A date or time from outside is an ISO 8601 string, as the OpenAPI document says.
+IsoDate = Annotated[date, BeforeValidator(no_numbers)]
+IsoDateTime = Annotated[datetime, BeforeValidator(no_numbers)]
 
 
 @dataclass(frozen=True)
@@ -98,7 +122,12 @@ __all__ = [
     "CHAT_TEXT_LIMIT",
     "SAFE_TEXT_PATTERN",
     "ChatText",
+    "IsoDate",
+    "IsoDateTime",
+    "WholeNumber",
     "clean_chat_text",
     "find_unsafe",
+    "no_fractions",
+    "no_numbers",
     "unsafe_fields",
 ]

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation
+from core.text_input import IsoDate, WholeNumber
 from knowledge.catalogue import bump_revision
 from knowledge.models import Course, CourseOffering, Place, Skill
 from knowledge.places import PLACE_KINDS, pick_place, place_key
@@ -66,16 +67,16 @@ class CourseIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=5000)
     level: str | None = None
-    nlqf: int | None = Field(default=None, ge=1, le=8)
+    nlqf: WholeNumber | None = Field(default=None, ge=1, le=8)
     format: str | None = None
     location: str = Field(default="", max_length=100)
     region: str = Field(default="", max_length=40)
-    price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
+    price_cents: WholeNumber | None = Field(default=None, ge=0, le=100_000_000)
     duration_hours: float | None = Field(default=None, gt=0, le=20_000)
     url: AnyHttpUrl | None = None
     topics: list[str] = Field(default_factory=list, max_length=30)
     skills: list[str] = Field(default_factory=list, max_length=30)
-    start_dates: list[date] = Field(default_factory=list, max_length=100)
+    start_dates: list[IsoDate] = Field(default_factory=list, max_length=100)
 
     @field_validator("level")
     @classmethod

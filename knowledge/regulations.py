@@ -11,6 +11,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text_input import IsoDate
 from knowledge.models import Regulation
 from knowledge.text import fold
 
@@ -33,12 +34,12 @@ class RegulationIn(BaseModel):
     amounts: str = Field(default="", max_length=1000)
     conditions: str = Field(default="", max_length=2000)
     how_to_apply: str = Field(default="", max_length=1000)
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
     replaced_by: list[str] = Field(default_factory=list, max_length=10)
     source_name: str = Field(min_length=1, max_length=300)
     source_url: AnyHttpUrl
-    checked_on: date
+    checked_on: IsoDate
 
     @field_validator("kind")
     @classmethod

@@ -302,9 +302,17 @@ async def plan_reminders(session: AsyncSession, now: datetime) -> int:
 
 
 async def create_campaign(
-    session: AsyncSession, team: Team, text: str, send_at: datetime
+    session: AsyncSession,
+    team: Team,
+    text: str,
+    send_at: datetime,
+    *,
+    sender_id: int | None = None,
 ) -> Campaign:
-    campaign = Campaign(team_id=team.id, text=text, send_at=send_at, queued=False)
+    """A team message; `sender_id` is the manager who sent it from the chat (their data)."""
+    campaign = Campaign(
+        team_id=team.id, text=text, send_at=send_at, queued=False, sender_id=sender_id
+    )
     session.add(campaign)
     await session.flush()
     return campaign

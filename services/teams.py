@@ -112,6 +112,10 @@ class DuplicateRequest(Exception):
     """Another transaction stored the same credit request first; read its result again."""
 
 
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before for a different request (the API answers 409)."""
+
+
 @dataclass(frozen=True)
 class CreditOrder:
     amount_cents: int
@@ -122,6 +126,21 @@ class CreditOrder:
     # Checked at credit time (services/earmarks.py); a string is short for one topic.
     earmark: Earmark | EarmarkSpec | str | None = None
     source: FundSource = FundSource.EMPLOYER
+    # A digest of the whole request as the client sent it; a key reused with another body is
+    # refused (as Stripe does) instead of silently answering with the first result.
+    fingerprint: str = ""
+
+    def same_request(self, stored: dict[str, Any]) -> bool:
+        """Whether `stored` (a CreditRequest.request) is this order again."""
+        if stored.get("fingerprint") and self.fingerprint:
+            return bool(stored["fingerprint"] == self.fingerprint)
+        return (
+            stored.get("amount_cents") == self.amount_cents
+            and stored.get("expires_on") == self.expires_on.isoformat()
+            and stored.get("description") == self.description
+            and stored.get("member_ids")
+            == (list(self.member_ids) if self.member_ids is not None else None)
+        )
 
 
 async def credit_team(
@@ -142,6 +161,8 @@ async def credit_team(
         )
     )
     if existing is not None:
+        if not order.same_request(existing.request):
+            raise IdempotencyConflict(order.idempotency_key)
         return existing.result, False
     members = list(
         (
@@ -169,6 +190,7 @@ async def credit_team(
             "description": order.description,
             "member_ids": list(order.member_ids) if order.member_ids is not None else None,
             "earmark": {"label": earmark.label, **earmark.to_json()} if earmark else None,
+            "fingerprint": order.fingerprint,
         },
     )
     try:

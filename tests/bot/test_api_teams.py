@@ -84,8 +84,9 @@ async def test_teams_are_for_employers_and_their_own_teams(
             f"/api/v1/teams/{team['team_id']}/credits", json=_credit("x"), headers=other
         ),
     ):
-        assert response.status_code == 403
-        assert response.json()["error"]["message"] == "this team belongs to another employer"
+        # Another employer's team is as unknown as a missing one: ids reveal nothing.
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == f"you have no team {team['team_id']}"
     assert (await client.get("/api/v1/teams/99999/summary", headers=employer)).status_code == 404
 
 
@@ -197,6 +198,6 @@ async def test_team_nudges_now_or_later_with_counts(
     assert naive.status_code == 422
     assert naive.json()["error"]["details"][0]["field"] == "send_at"
     other = _auth(await token_for(services, OrgKind.EMPLOYER, "Ander"))
-    assert (await client.get(f"/api/v1/nudges/{campaign_id}", headers=other)).status_code == 403
-    assert (await client.post(url, json={"text": "x"}, headers=other)).status_code == 403
+    assert (await client.get(f"/api/v1/nudges/{campaign_id}", headers=other)).status_code == 404
+    assert (await client.post(url, json={"text": "x"}, headers=other)).status_code == 404
     assert (await client.get("/api/v1/nudges/99999", headers=employer)).status_code == 404
