@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot._api_common import ErrorResponse, SessionDep, require_kind, services_of
+from bot._services import Services
 from core.db import utcnow
 from core.models import Campaign, FundSource, Organisation, OrgKind, Team
 from services.earmarks import EarmarkError, EarmarkSpec
-from services.nudges import create_campaign, member_count
-from services.outbox import campaign_counts
+from services.nudges import create_campaign, delivery_counts
 from services.teams import (
     CreditOrder,
     DuplicateRequest,
@@ -153,13 +154,70 @@ def _earmark(earmark: Earmark | str | None) -> EarmarkSpec | str | None:
     return earmark
 
 
-async def _own_team(session: SessionDep, employer: Organisation, team_id: int) -> Team:
+async def own_team(session: AsyncSession, employer: Organisation, team_id: int) -> Team:
+    """The employer's team (404 when there is none, 403 when it is another employer's); the
+    API and the portal both check with this."""
     team = await session.get(Team, team_id)
     if team is None:
         raise HTTPException(404, f"no team {team_id}")
     if team.employer_id != employer.id:
         raise HTTPException(403, "this team belongs to another employer")
     return team
+
+
+async def own_campaign(session: AsyncSession, employer: Organisation, campaign_id: int) -> Campaign:
+    """A message to one of the employer's teams (404 / 403 like `own_team`)."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise HTTPException(404, f"no campaign {campaign_id}")
+    await own_team(session, employer, campaign.team_id)
+    return campaign
+
+
+async def credit_members(
+    services: Services,
+    session: AsyncSession,
+    team: Team,
+    employer: Organisation,
+    order: CreditOrder,
+) -> tuple[dict[str, Any], bool]:
+    """Credit the team once per idempotency key (API and portal): (result, created now).
+    Problems are a 422 with the fields; the same key sent twice at once gets the first result."""
+    if order.expires_on <= utcnow().date():
+        raise HTTPException(422, detail=[{"field": "expires_on", "reason": "must be after today"}])
+    try:
+        return await credit_team(
+            session=session,
+            team=team,
+            funder=employer.name,
+            order=order,
+            zone=services.settings.timezone,
+        )
+    except TeamError as exc:
+        raise HTTPException(422, detail=[{"field": "member_ids", "reason": str(exc)}]) from None
+    except EarmarkError as exc:
+        details = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+        raise HTTPException(422, detail=details) from None
+    except DuplicateRequest:
+        # The same request committed first in another transaction (its savepoint here was
+        # rolled back, nothing else was written): answer with the first result.
+        async with services.sessions() as fresh:
+            again = await credit_result(fresh, team, order.idempotency_key)
+        if again is None:
+            raise HTTPException(409, "the same request is still being processed") from None
+        return again, False
+
+
+async def schedule_message(
+    session: AsyncSession, team: Team, text: str, send_at: datetime | None
+) -> Campaign:
+    """A message to the team now or later (API and portal); a time must have a time zone."""
+    now = utcnow()
+    if send_at is not None and send_at.tzinfo is None:
+        raise HTTPException(
+            422, detail=[{"field": "send_at", "reason": "give a time zone, e.g. +01:00"}]
+        )
+    return await create_campaign(session, team, text, max(send_at or now, now))
 
 
 def teams_router() -> APIRouter:
@@ -195,11 +253,7 @@ def teams_router() -> APIRouter:
     ) -> CreditOut:
         """Put money in members' wallets (all members, or `member_ids`). The same
         `idempotency_key` again changes nothing and answers with the first result (200)."""
-        team = await _own_team(session, employer, team_id)
-        if body.expires_on <= utcnow().date():
-            raise HTTPException(
-                422, detail=[{"field": "expires_on", "reason": "must be after today"}]
-            )
+        team = await own_team(session, employer, team_id)
         order = CreditOrder(
             amount_cents=body.amount_cents,
             expires_on=body.expires_on,
@@ -209,34 +263,14 @@ def teams_router() -> APIRouter:
             earmark=_earmark(body.earmark),
             source=body.source,
         )
-        try:
-            result, created = await credit_team(
-                session=session,
-                team=team,
-                funder=employer.name,
-                order=order,
-                zone=services_of(request).settings.timezone,
-            )
-        except TeamError as exc:
-            raise HTTPException(422, detail=[{"field": "member_ids", "reason": str(exc)}]) from None
-        except EarmarkError as exc:
-            details = [{"field": p.field, "reason": p.reason} for p in exc.problems]
-            raise HTTPException(422, detail=details) from None
-        except DuplicateRequest:
-            # The same request committed first in another transaction (its savepoint here was
-            # rolled back, nothing else was written): answer with the first result.
-            async with services_of(request).sessions() as fresh:
-                again = await credit_result(fresh, team, body.idempotency_key)
-            if again is None:
-                raise HTTPException(409, "the same request is still being processed") from None
-            result, created = again, False
+        result, created = await credit_members(services_of(request), session, team, employer, order)
         response.status_code = 201 if created else 200
         return CreditOut.model_validate(result)
 
     @router.get("/teams/{team_id}/summary", response_model=SummaryOut, responses=errors)
     async def summary(session: SessionDep, employer: Employer, team_id: int) -> SummaryOut:
         """Totals for the team; individual figures only of members who agreed to share."""
-        team = await _own_team(session, employer, team_id)
+        team = await own_team(session, employer, team_id)
         s = await team_summary(session, team, utcnow().date())
         totals = {k: v for k, v in vars(s).items() if k != "shared"}
         return SummaryOut(**totals, shared_members=[MemberOut(**vars(f)) for f in s.shared])
@@ -253,14 +287,8 @@ def teams_router() -> APIRouter:
     ) -> CampaignOut:
         """A message to every member, now or at `send_at`. Members who stopped messages do not
         get it; nobody gets it in their quiet hours (it waits until they end)."""
-        team = await _own_team(session, employer, team_id)
-        now = utcnow()
-        if body.send_at is not None and body.send_at.tzinfo is None:
-            raise HTTPException(
-                422, detail=[{"field": "send_at", "reason": "give a time zone, e.g. +01:00"}]
-            )
-        send_at = max(body.send_at or now, now)
-        campaign = await create_campaign(session, team, body.text, send_at)
+        team = await own_team(session, employer, team_id)
+        campaign = await schedule_message(session, team, body.text, body.send_at)
         return CampaignOut(campaign_id=campaign.id, team_id=team.id, send_at=campaign.send_at)
 
     @router.get(
@@ -270,14 +298,8 @@ def teams_router() -> APIRouter:
         session: SessionDep, employer: Employer, campaign_id: int
     ) -> CampaignCounts:
         """How far a team message is: queued, sent, failed (incl. blocked), opted out."""
-        campaign = await session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise HTTPException(404, f"no campaign {campaign_id}")
-        await _own_team(session, employer, campaign.team_id)
-        counts = await campaign_counts(session, campaign.id)
-        if not campaign.queued:  # not yet due: everyone is still to come
-            members = await member_count(session, campaign.team_id)
-            counts = {**counts, "total": members, "queued": members}
+        campaign = await own_campaign(session, employer, campaign_id)
+        counts = await delivery_counts(session, campaign)
         return CampaignCounts(
             campaign_id=campaign.id, team_id=campaign.team_id, send_at=campaign.send_at, **counts
         )

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +20,7 @@ from bot._api_common import ErrorResponse, OrgDep, SessionDep, error_response
 from bot._api_knowledge import knowledge_router
 from bot._api_teams import teams_router
 from bot._services import Services
+from bot.portal import is_portal_request, mount_portal, portal_error_page
 from core.models import OrgKind
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,10 @@ def create_api(
     app.state.services = services
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if is_portal_request(request):  # people read the portal: a page, not JSON
+            return portal_error_page(request, exc.status_code)
         if isinstance(exc.detail, list):  # field-level problems found by our own validation
             return error_response(
                 exc.status_code, "the request is not valid", exc.detail, headers=headers
@@ -64,7 +67,9 @@ def create_api(
         return error_response(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_portal_request(request):
+            return portal_error_page(request, 422)
         details = [
             {"field": ".".join(str(p) for p in err.get("loc", ())), "reason": err.get("msg", "")}
             for err in exc.errors()
@@ -92,6 +97,7 @@ def create_api(
     v1.include_router(knowledge_router())
     v1.include_router(teams_router())
     app.include_router(v1)
+    mount_portal(app)
 
     if webhook is not None:
         settings = services.settings

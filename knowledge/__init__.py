@@ -20,6 +20,7 @@ from knowledge.courses import (
     import_courses,
     parse,
     put_course,
+    validate_courses,
 )
 from knowledge.places import Location, find_location, loket_for
 from knowledge.regulations import (
@@ -74,4 +75,5 @@ __all__ = [
     "regulation_out",
     "search_courses",
     "seed_knowledge",
+    "validate_courses",
 ]
