@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import yaml
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -70,6 +72,22 @@ KIND_LABELS = {
 }
 
 
+def _load_reasons() -> list[tuple[re.Pattern[str], str]]:
+    data = yaml.safe_load((_HERE / "reasons.yml").read_text("utf-8"))
+    return [(re.compile(pattern), text) for pattern, text in data["reasons"]]
+
+
+_REASONS = _load_reasons()
+
+
+def reason_nl(reason: str) -> str:
+    """A validator's reason in Dutch, where we know it."""
+    for pattern, text in _REASONS:
+        if found := pattern.match(reason):
+            return text.format(*found.groups())
+    return reason
+
+
 def _date(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -81,6 +99,7 @@ def _date(value: date | datetime | None) -> str:
 templates = Jinja2Templates(directory=_HERE / "templates")
 templates.env.filters["euro"] = euro
 templates.env.filters["datum"] = _date
+templates.env.filters["reden"] = reason_nl
 templates.env.globals["field_label"] = lambda f: FIELD_LABELS.get(f, f)
 templates.env.globals["team_ref"] = team_ref
 templates.env.globals["campaign_ref"] = campaign_ref

@@ -4,7 +4,7 @@ rules, which are the API's. The browser journeys are in tests/e2e/test_portal_br
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,10 +14,11 @@ from bot import Services
 from core.db import utcnow
 from core.models import Channel, Organisation, OrgKind, Team, TeamRole, User, WalletEntry
 from knowledge.models import Course
-from services import create_organisation
+from services import create_organisation, find_user
 from services.nudges import create_campaign
 from services.portal import create_signin_code
 from services.teams import create_team, join_team
+from tests.support.chat import Chat
 
 pytestmark = pytest.mark.db
 
@@ -335,3 +336,27 @@ async def test_admins_see_regulations_overdue_first(services: Services) -> None:
         dates = re.findall(r'data-label="Gecontroleerd op">([^<]+)<', page.text)
         assert dates, "the seeded regulations are listed"
         assert (await client.get("/portaal/teams")).status_code == 403
+
+
+async def test_a_manager_gets_a_link_from_the_bot_and_others_do_not(services: Services) -> None:
+    employer = await _org(services, OrgKind.EMPLOYER, "Chatbedrijf")
+    team = await _team(services, employer, "Chatteam")
+    now = datetime.now(UTC)
+    stranger = Chat.make(services.sessions, services.settings, None, now, who="stranger")
+    assert "voor leidinggevenden" in await stranger.say("/portaal")
+    manager = Chat.make(services.sessions, services.settings, None, now, who="manager")
+    await manager.say("/start")
+    async with services.sessions() as session, session.begin():
+        user = await find_user(session=session, channel=Channel.CONSOLE, external_id="manager")
+        stored = await session.get(Team, team.id)
+        assert user is not None and stored is not None
+        await join_team(
+            session=session, team=stored, user=user, role=TeamRole.MANAGER, share_progress=False
+        )
+    reply = await manager.say("/portaal")
+    assert "Chatbedrijf" in reply and "15 minuten" in reply
+    [url] = re.findall(r"http://\S+/portaal/inloggen\?code=(\S+)", reply)
+    async with _client(services) as client:
+        signed_in = await _use(client, url)
+        assert signed_in.status_code == 303
+        assert "Chatteam" in (await client.get("/portaal/teams")).text

@@ -284,6 +284,7 @@ async def test_an_institution_fixes_a_bad_row_and_a_worker_finds_the_course(
     assert "1 fout gevonden. Er is niets opgeslagen." in alert
     cells = await page.locator("table.errors tbody tr").first.locator("td").all_inner_texts()
     assert cells[:2] == ["2", "prijs"], cells
+    assert "heel getal" in cells[2]  # the reason in Dutch
     assert await page.get_by_role("button", name="Opslaan").count() == 0
     await portal.check(page, "upload-fouten")
     async with portal.services.sessions() as session:
