@@ -388,3 +388,42 @@ async def team_loops(session: AsyncSession, team: Team) -> dict[str, int]:
     for status, count in rows.all():
         counts[str(status.value if hasattr(status, "value") else status)] = int(count)
     return counts
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """One credit order of the team, as the employer gave it."""
+
+    created_at: datetime
+    description: str
+    amount_cents: int
+    members_credited: int
+    total_cents: int
+    expires_on: date
+    earmark: str  # what the money is for ("" = any course)
+
+
+async def team_credits(session: AsyncSession, team: Team) -> list[CreditLine]:
+    """The team's credit orders, newest first, with their earmarks."""
+    rows = await session.scalars(
+        select(CreditRequest)
+        .where(CreditRequest.team_id == team.id)
+        .order_by(CreditRequest.id.desc())
+    )
+    lines = []
+    for row in rows.all():
+        if not row.result:  # being processed, or rolled back
+            continue
+        earmark = row.request.get("earmark") or {}
+        lines.append(
+            CreditLine(
+                created_at=row.created_at,
+                description=str(row.request.get("description", "")),
+                amount_cents=int(row.result["amount_cents"]),
+                members_credited=int(row.result["members_credited"]),
+                total_cents=int(row.result["total_cents"]),
+                expires_on=date.fromisoformat(row.result["expires_on"]),
+                earmark=str(earmark.get("label", "")),
+            )
+        )
+    return lines

@@ -29,10 +29,12 @@ from core.models import Campaign, OrgKind, Team
 from services.nudges import delivery_counts, team_campaigns
 from services.teams import (
     CreditOrder,
+    create_team,
     employer_teams,
     invite_link,
     manager_link,
     member_choices,
+    team_credits,
     team_loops,
     team_summary,
 )
@@ -98,8 +100,6 @@ def employer_routes() -> APIRouter:
         page: EmployerPage, csrf: CsrfField = "", name: Annotated[str, Form()] = ""
     ) -> Response:
         check_csrf(page.signed_in, csrf)
-        from services.teams import create_team
-
         name = name.strip()
         if not name or len(name) > 200:
             return page.render(
@@ -183,10 +183,13 @@ def employer_routes() -> APIRouter:
         status_code: int = 200,
     ) -> HTMLResponse:
         today = utcnow().date()
+        credits = await team_credits(page.session, team)
         return page.render(
             "budget.html",
             {
                 "team": team,
+                "credits": credits,
+                "earmarked": sum(c.total_cents for c in credits if c.earmark),
                 "summary": await team_summary(page.session, team, today),
                 "members": await member_choices(page.session, team),
                 "key": secrets.token_urlsafe(16),
@@ -330,7 +333,7 @@ def employer_routes() -> APIRouter:
         campaign = await own_campaign(page.session, page.org, campaign_id_of(ref))
         counts = await delivery_counts(page.session, campaign)
         return JSONResponse(
-            {"id": campaign_ref(campaign.id), "queued_at": campaign.queued, **counts},
+            {"id": campaign_ref(campaign.id), "due": campaign.queued, **counts},
             headers=SECURITY_HEADERS,
         )
 

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.formatting import day, euro
-from bot._api_common import SessionDep, services_of
+from bot._api_common import SessionDep, check_kind, services_of
 from bot.portal._ids import campaign_ref, team_ref
 from core.db import utcnow
 from core.models import Organisation, OrgKind
@@ -88,9 +88,11 @@ def reason_nl(reason: str) -> str:
     return reason
 
 
-def _date(value: date | datetime | None) -> str:
-    if value is None:
+def _date(value: date | datetime | str | None) -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.date()
     return day(value)
@@ -187,7 +189,6 @@ class Page:
 def page_for(*kinds: OrgKind) -> Any:
     """A dependency: a signed-in page of an organisation of these kinds (403 otherwise; the
     same rule as the API's `require_kind`)."""
-    from bot._api_common import check_kind
 
     async def dependency(request: Request, session: SessionDep, signed_in: SignedInDep) -> Page:
         check_kind(signed_in.org, *kinds)

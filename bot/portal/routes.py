@@ -26,7 +26,13 @@ from bot.portal._web import (
 )
 from core.db import utcnow
 from core.models import OrgKind
-from services.portal import SignedIn, end_session, redeem_signin_code, start_session
+from services.portal import (
+    DEFAULT_SESSION_HOURS,
+    SignedIn,
+    end_session,
+    redeem_signin_code,
+    start_session,
+)
 
 HOME_OF = {
     OrgKind.EMPLOYER: f"{PREFIX}/teams",
@@ -92,7 +98,7 @@ def portal_router() -> APIRouter:
         response.set_cookie(
             SESSION_COOKIE,
             token,
-            max_age=12 * 3600,
+            max_age=DEFAULT_SESSION_HOURS * 3600,
             path=PREFIX,
             httponly=True,
             samesite="lax",

@@ -238,6 +238,15 @@ async def test_a_double_submitted_credit_form_credits_once(services: Services) -
         assert "€ 501" in second.text  # two members, € 250,50 each
         # expiring within 60 days shows on the page
         assert "Vervalt binnen 60 dagen" in second.text
+        assert second.text.count('"Bestemming">elke cursus<') == 1, "one order in the history"
+        marked = {**form, "amount": "100", "idempotency_key": "3", "earmark": "vca"}
+        earmarked = await client.post(f"/portaal/teams/{team.id}/budget", data=marked)
+        assert "Gelukt" in earmarked.text
+        assert re.search(r"Met een bestemming</dt><dd>€ 200<", earmarked.text)
+        unknown = {**marked, "idempotency_key": "4", "earmark": "zweefvliegen"}
+        refused = await client.post(f"/portaal/teams/{team.id}/budget", data=unknown)
+        assert refused.status_code == 422
+        assert "bestemming" in refused.text
         bad = await client.post(
             f"/portaal/teams/{team.id}/budget",
             data={**form, "amount": "veel", "idempotency_key": "2"},
@@ -246,7 +255,7 @@ async def test_a_double_submitted_credit_form_credits_once(services: Services) -
         assert "bedrag" in bad.text
     async with services.sessions() as session:
         entries = await session.scalar(select(func.count()).select_from(WalletEntry))
-    assert entries == 2
+    assert entries == 4  # two credits of two members; the refused ones wrote nothing
 
 
 CSV_HEAD = "course_id,title,format,location,price_cents\n"
