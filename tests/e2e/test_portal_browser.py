@@ -309,6 +309,8 @@ async def test_an_institution_fixes_a_bad_row_and_a_worker_finds_the_course(
     assert "Drone-inspectie voor dakdekkers" in await page.locator("main").inner_text()
     await portal.check(page, "cursussen")
     await page.get_by_role("link", name="Drone-inspectie voor dakdekkers").click()
+    await page.wait_for_load_state()
+    await portal.check(page, "cursus-bewerken")
     await page.get_by_label("Prijs in euro").fill("375")
     await page.get_by_role("button", name="Opslaan").click()
     await page.wait_for_load_state()
