@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install model run test test-slow test-all lint lock clean
+.PHONY: install model run test test-slow test-all lint lock clean rasa test-rasa
 
 install: $(STAMP)
 
@@ -32,6 +32,14 @@ test-slow: model
 
 test-all: model
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rasa Open Source 3.6.21 in its own venv (.rasa-venv) on a Python it supports (< 3.11), from the
+# package registries; for the Rasa end-to-end test (tests/e2e/test_rasa.py) and bench/rasa_compare.py.
+rasa:
+	bash .ci/install-rasa
+
+test-rasa: model rasa
+	$(BIN)/python -m pytest -m slow tests/e2e/test_rasa.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import User
 from core.settings import Settings
+from knowledge import Knowledge
 
 
 class AttachmentKind(StrEnum):
@@ -75,13 +76,15 @@ Event = SlotSet | Say | SendFile | UserDeleted
 @dataclass(frozen=True)
 class ActionContext:
     """What an action may read. `slots` is read-only (a view of the declared slots); the
-    session's transaction is owned by the dialogue manager."""
+    session's transaction is owned by the dialogue manager; `knowledge` is the app's
+    knowledge base (search, occupations, places) to use with that session."""
 
     session: AsyncSession
     user: User
     slots: Mapping[str, Any]
     settings: Settings
     now: datetime
+    knowledge: Knowledge
     display_name: str | None = None
     # Renders a text from dialogues/responses*.yml, for words that go into a file (a chart's
     # labels, a caption); what the bot says is returned as `Say`s instead.

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from actions._registry import ActionContext, ActionResult, Say, action
-from knowledge import find_location, loket_for
-from knowledge.places import regions_in_province
 
 
 @action("advisor_lookup")
@@ -16,21 +14,21 @@ async def advisor_lookup(ctx: ActionContext) -> ActionResult:
         text = ctx.user.region
     if text is None:
         return ActionResult(slots={"advisor_found": False, "advisor_needs_place": True})
-    location = await find_location(ctx.session, text)
+    location = await ctx.knowledge.find_location(ctx.session, text)
     if location is None:
         return ActionResult(
             slots={"advisor_found": False, "advisor_needs_place": True, "advisor_place": None},
             say=[Say("advisor_place_unknown", {"place": text})],
         )
-    loket = await loket_for(ctx.session, location)
+    loket = await ctx.knowledge.loket_for(ctx.session, location)
     if loket is None:  # a province holds several regions: ask for the town
-        regions = await regions_in_province(ctx.session, location.name)
+        regions = await ctx.knowledge.regions_in_province(ctx.session, location.name)
         return ActionResult(
             slots={"advisor_found": False, "advisor_needs_place": True, "advisor_place": None},
             say=[Say("advisor_province", {"province": location.name, "count": len(regions)})],
         )
     if ctx.user.consent and location.region:
-        ctx.user.region = location.name if location.kind == "place" else location.region
+        ctx.user.region = location.name if location.point else location.region
     return ActionResult(
         slots={"advisor_found": True, "advisor_needs_place": False, "advisor_place": None},
         say=[

@@ -14,8 +14,8 @@ from actions.formatting import day
 from actions.phrases import phrases, starts_with_phrase
 from actions.pictures import skills_picture
 from core.models import Reflection
-from knowledge import SearchQuery, course_index, find_location, find_regulation
-from knowledge.occupations import OccupationRef, occupation_index, skill_groups_for
+from knowledge import SearchQuery, find_regulation
+from knowledge.occupations import OccupationRef
 from knowledge.text import fold
 
 RATINGS = {"r1": 1, "r2": 2, "r3": 3, "r4": 4}
@@ -53,7 +53,7 @@ async def _remember_work(ctx: ActionContext, occupation: OccupationRef) -> None:
 async def reflection_start(ctx: ActionContext) -> ActionResult:
     """Start afresh; use the work we already know, if any."""
     known = ctx.user.occupation_uri is not None
-    index = await occupation_index(ctx.session)
+    index = await ctx.knowledge.occupation_index(ctx.session)
     occupation = index.by_uri.get(ctx.user.occupation_uri or "")
     return ActionResult(
         slots={
@@ -71,7 +71,7 @@ async def work_from_answer(ctx: ActionContext) -> ActionResult:
     text = ctx.slots.get("work_text")
     if dont_know(text):
         return ActionResult(slots=_work_slots(None), say=[Say("work_unknown_ok")])
-    index = await occupation_index(ctx.session)
+    index = await ctx.knowledge.occupation_index(ctx.session)
     occupation = index.find(str(text))
     if occupation is None:
         return ActionResult(slots=_work_slots(None), say=[Say("work_not_found")])
@@ -84,7 +84,7 @@ async def work_from_answer(ctx: ActionContext) -> ActionResult:
 @action("reflection_groups")
 async def reflection_groups(ctx: ActionContext) -> ActionResult:
     """The skill groups to rate for this work."""
-    groups = await skill_groups_for(ctx.session, ctx.slots.get("work_isco"))
+    groups = await ctx.knowledge.skill_groups_for(ctx.session, ctx.slots.get("work_isco"))
     return ActionResult(
         slots={
             "reflect_groups": [
@@ -233,7 +233,7 @@ def _wish_split(text: str) -> tuple[str, str] | None:
 async def careers_start(ctx: ActionContext) -> ActionResult:
     """The work to explore from (what the worker just named, or what we know), and the work
     they want to go to when they said so ("ik ben verzorgende en wil verpleegkundige worden")."""
-    index = await occupation_index(ctx.session)
+    index = await ctx.knowledge.occupation_index(ctx.session)
     said = str(ctx.slots.get("careers_text") or "")
     named = ctx.slots.get("careers_occupation")
     target = None
@@ -267,7 +267,7 @@ async def careers_start(ctx: ActionContext) -> ActionResult:
 async def careers_route(ctx: ActionContext) -> ActionResult:
     """How to get to the work someone wants: courses for it, side entry, help that is open."""
     target = str(ctx.slots.get("careers_target") or "")
-    index = await course_index(ctx.session, ctx.now.date())
+    index = await ctx.knowledge.course_index(ctx.session, ctx.now.date())
     hits = index.search(SearchQuery(text=target, distinct_titles=True), limit=3).hits
     says = [Say("careers_route_intro", {"target": target})]
     if hits:
@@ -297,7 +297,7 @@ async def _shortage_says(ctx: ActionContext) -> list[Say]:
 @action("careers_show")
 async def careers_show(ctx: ActionContext) -> ActionResult:
     """Related occupations, sectors that need people, and how to get there."""
-    index = await occupation_index(ctx.session)
+    index = await ctx.knowledge.occupation_index(ctx.session)
     says: list[Say] = []
     uri = ctx.slots.get("work_uri")
     if isinstance(uri, str) and uri:
@@ -315,11 +315,13 @@ async def careers_show(ctx: ActionContext) -> ActionResult:
 @action("profile_remember")
 async def profile_remember(ctx: ActionContext) -> ActionResult:
     """Someone tells about themselves: keep the work and place (with consent) and say so."""
-    index = await occupation_index(ctx.session)
+    index = await ctx.knowledge.occupation_index(ctx.session)
     named = ctx.slots.get("careers_occupation") or ctx.slots.get("inform_text")
     occupation = index.find(str(named)) if named else None
     place_text = ctx.slots.get("inform_place")
-    location = await find_location(ctx.session, str(place_text)) if place_text else None
+    location = (
+        await ctx.knowledge.find_location(ctx.session, str(place_text)) if place_text else None
+    )
     if occupation is None and location is None:
         return ActionResult(say=[Say("inform_thanks")])
     if not ctx.user.consent:

@@ -14,9 +14,6 @@ from knowledge import (
     Location,
     SearchHit,
     SearchQuery,
-    course_index,
-    find_location,
-    search_courses,
 )
 from knowledge.text import words
 from services.wallet import Budget, spendable
@@ -52,8 +49,8 @@ class _Where:
 
 
 def _where_from(location: Location) -> _Where:
-    if location.kind == "place" and location.lat is not None and location.lon is not None:
-        return _Where(location.name, near=(location.lat, location.lon))
+    if location.point is not None:  # a town, or a municipality's main place
+        return _Where(location.name, near=location.point)
     return _Where(location.name, region=location.name)
 
 
@@ -62,10 +59,10 @@ async def _resolve_where(ctx: ActionContext, raw: object) -> tuple[_Where | None
     if raw in (ANYWHERE, ONLINE):
         return _Where(raw, online_only=raw == ONLINE), False
     if isinstance(raw, str) and raw.strip():
-        location = await find_location(ctx.session, raw)
+        location = await ctx.knowledge.find_location(ctx.session, raw)
         return (_where_from(location), False) if location else (None, True)
     if ctx.user.consent and ctx.user.region:
-        location = await find_location(ctx.session, ctx.user.region)
+        location = await ctx.knowledge.find_location(ctx.session, ctx.user.region)
         if location is not None:
             return _where_from(location), False
     return None, False
@@ -128,7 +125,7 @@ async def _show(ctx: ActionContext, offset: int) -> ActionResult:
     where = _Where(**where_data) if where_data else _Where(ANYWHERE)
     today: date = ctx.now.date()
     with_place = bool(ctx.slots.get("_course_with_place", True))
-    result = await search_courses(
+    result = await ctx.knowledge.search_courses(
         ctx.session,
         _query(ctx, where, with_place=with_place),
         today=today,
@@ -139,7 +136,7 @@ async def _show(ctx: ActionContext, offset: int) -> ActionResult:
     if offset == 0 and with_place and result.total == 0 and (where.near or where.region):
         # Nothing near: look everywhere and say so.
         with_place = False
-        result = await search_courses(
+        result = await ctx.knowledge.search_courses(
             ctx.session, _query(ctx, where, with_place=False), today=today, offset=0, limit=PAGE
         )
         if result.total:
@@ -168,16 +165,19 @@ async def course_search_prepare(ctx: ActionContext) -> ActionResult:
     slots = ctx.slots
     if CANCEL in (slots.get("course_topic"), slots.get("course_place")):
         return ActionResult(slots={"course_cancelled": True})
-    index = await course_index(ctx.session, ctx.now.date())
+    index = await ctx.knowledge.course_index(ctx.session, ctx.now.date())
     # What was typed, or (in a later turn, for someone who did not give consent and whose typed
     # text is therefore forgotten) the topic words of it.
     text = str(
         slots.get("course_topic") or slots.get("course_text") or slots.get("course_what") or ""
     )
     place = slots.get("course_place")
-    if not place and text:  # a place the NLU did not mark
-        location = await find_location(ctx.session, text)
-        place = location.name if location else place
+    if not place:  # a place the NLU did not mark: in the whole message, or the topic typed
+        for said in dict.fromkeys(str(s) for s in (slots.get("course_text"), text) if s):
+            location = await ctx.knowledge.find_location(ctx.session, said)
+            if location is not None:
+                place = location.name
+                break
     place_words = set(words(str(place or "")))
     topic_words = [
         w for w, _ in index.query_words(text) if w not in place_words and not w.isdigit()

@@ -22,7 +22,7 @@ from actions.phrases import (
     starts_with_phrase,
 )
 from core.models import Booking, BookingStatus, LearningLoop, LoopStatus, LoopStep
-from knowledge import SearchQuery, course_index, find_location
+from knowledge import SearchQuery
 from knowledge.search import CourseRecord
 from knowledge.text import fold
 from services.wallet import WalletError, add_achievement, budget, complete_booking
@@ -104,11 +104,11 @@ async def loop_suggest(ctx: ActionContext) -> ActionResult:
     """Courses that fit the goal, the worker's place and budget (best three), as buttons:
     only relevant ones, those the wallet can pay for first; said so when none fits."""
     today = ctx.now.date()
-    index = await course_index(ctx.session, today)
+    index = await ctx.knowledge.course_index(ctx.session, today)
     goal = str(ctx.slots.get("loop_goal_text") or "")
     near = None
     if ctx.user.consent and ctx.user.region:
-        location = await find_location(ctx.session, ctx.user.region)
+        location = await ctx.knowledge.find_location(ctx.session, ctx.user.region)
         if location is not None and location.lat is not None and location.lon is not None:
             near = (location.lat, location.lon)
     wallet = await budget(ctx.session, ctx.user, today)
@@ -169,7 +169,7 @@ async def loop_plan(ctx: ActionContext) -> ActionResult:
     today = ctx.now.date()
     slots = ctx.slots
     deadline = today + timedelta(days=DEADLINES.get(str(slots.get("loop_when")), 91))
-    index = await course_index(ctx.session, today)
+    index = await ctx.knowledge.course_index(ctx.session, today)
     course = chosen_course(index, slots.get("loop_activity"))
     says: list[Say] = []
     if course is not None:

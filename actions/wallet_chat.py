@@ -14,7 +14,7 @@ from actions.formatting import day, euro
 from actions.phrases import asks_expiry
 from actions.pictures import wallet_picture
 from core.models import Booking, BookingStatus, Campaign, FundSource, TeamRole
-from knowledge import SearchQuery, course_index, list_regulations
+from knowledge import SearchQuery, list_regulations
 from knowledge.search import CourseRecord
 from services.ledger import Shortfall
 from services.nudges import latest_campaign, team_reach
@@ -190,7 +190,7 @@ async def enroll_candidates(ctx: ActionContext) -> ActionResult:
                 "enroll_choice": preset,
             }
         )
-    index = await course_index(ctx.session, ctx.now.date())
+    index = await ctx.knowledge.course_index(ctx.session, ctx.now.date())
     by_key = {(c.provider_id, c.course_id): c for c in index.courses}
     shown = [
         by_key[(r["provider_id"], r["course_id"])]
@@ -216,7 +216,7 @@ async def enroll_candidates(ctx: ActionContext) -> ActionResult:
 async def enroll_check(ctx: ActionContext) -> ActionResult:
     """Price, what remains after booking, or how much is missing and what could help."""
     today = ctx.now.date()
-    index = await course_index(ctx.session, today)
+    index = await ctx.knowledge.course_index(ctx.session, today)
     course = chosen_course(index, ctx.slots.get("enroll_choice"))
     if course is None:
         return ActionResult(slots={"enroll_fits": False, "enroll_gone": True})
@@ -248,7 +248,7 @@ async def enroll_check(ctx: ActionContext) -> ActionResult:
 async def enroll_book(ctx: ActionContext) -> ActionResult:
     """Reserve the money and record the booking."""
     today = ctx.now.date()
-    index = await course_index(ctx.session, today)
+    index = await ctx.knowledge.course_index(ctx.session, today)
     course = chosen_course(index, ctx.slots.get("enroll_choice"))
     if course is None:
         return ActionResult(say=[Say("enroll_gone")])
@@ -289,7 +289,7 @@ def _how_to_start(course: CourseRecord, today: date) -> list[Say]:
 async def enroll_alternatives(ctx: ActionContext) -> ActionResult:
     """The chosen course costs too much: similar courses the wallet can pay for."""
     today = ctx.now.date()
-    index = await course_index(ctx.session, today)
+    index = await ctx.knowledge.course_index(ctx.session, today)
     course = chosen_course(index, ctx.slots.get("enroll_choice"))
     text = " ".join([course.title, *course.topics]) if course else ""
     text = text or str(ctx.slots.get("enroll_text") or "")

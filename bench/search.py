@@ -6,7 +6,7 @@ Run: .venv/bin/python -m bench.search [--courses 10000] [--postgres URL]
 - scale: a synthetic catalogue of N courses (the example courses, varied in provider, place,
   price, format and dates), imported through the real import path; then index build time and
   the latency of each labelled query, with and without filters (p50/p95/p99, in ms, measured
-  through `search_courses`, i.e. including the revision check on the database).
+  through `Knowledge.search_courses`, i.e. including the revision check on the database).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from sqlalchemy import text
 
 from core.db import create_engine, session_factory, upgrade
 from core.models import Organisation, OrgKind
-from knowledge import SearchQuery, import_courses, search_courses, seed_knowledge
-from knowledge.catalogue import course_index
+from knowledge import Knowledge, SearchQuery, import_courses, seed_knowledge
 from knowledge.evaluation import evaluate, load_queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,8 +88,9 @@ async def run(n: int, url: str) -> dict[str, Any]:
     engine = create_engine(url)
     sessions = session_factory(engine)
     queries = load_queries(QUERIES)
+    knowledge = Knowledge()
     async with sessions() as session:
-        index = await course_index(session, TODAY)
+        index = await knowledge.course_index(session, TODAY)
         quality = evaluate(index, queries, k=5)
     report["quality"] = {
         "queries": len(queries),
@@ -114,7 +114,7 @@ async def run(n: int, url: str) -> dict[str, Any]:
     async with sessions() as session:
         total = (await session.execute(text("SELECT COUNT(*) FROM courses"))).scalar_one()
         started = time.perf_counter()
-        await course_index(session, TODAY)
+        await knowledge.course_index(session, TODAY)
         report["courses"] = total
         report["index_build_seconds"] = round(time.perf_counter() - started, 2)
         searches: list[SearchQuery] = []
@@ -126,12 +126,12 @@ async def run(n: int, url: str) -> dict[str, Any]:
                 replace(plain, max_price_cents=100_000, levels=("mbo-2", "mbo-3", "mbo-4")),
             ]
         for query in searches[:20]:  # warm up
-            await search_courses(session, query, today=TODAY, limit=3)
+            await knowledge.search_courses(session, query, today=TODAY, limit=3)
         timings: list[float] = []
         for _ in range(3):
             for query in searches:
                 started = time.perf_counter()
-                await search_courses(session, query, today=TODAY, limit=3)
+                await knowledge.search_courses(session, query, today=TODAY, limit=3)
                 timings.append((time.perf_counter() - started) * 1000)
     report["search_ms"] = {
         "searches": len(timings),

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot._services import Services
 from core.models import Organisation, OrgKind
+from knowledge import Knowledge
 from services import authenticate
 
 _bearer = HTTPBearer(auto_error=False)
@@ -44,12 +45,23 @@ def services_of(request: Request) -> Services:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; the transaction commits when the handler returns normally."""
-    async with services_of(request).sessions() as session, session.begin():
+    """One session per request; the transaction commits when the handler returns normally.
+    A GET only reads: its transaction takes no write lock (on SQLite)."""
+    services = services_of(request)
+    sessions = services.read_sessions if request.method in ("GET", "HEAD") else services.sessions
+    async with sessions() as session, session.begin():
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def knowledge_of(request: Request) -> Knowledge:
+    """The app's knowledge base (search index, places), shared by every request."""
+    return services_of(request).knowledge
+
+
+KnowledgeDep = Annotated[Knowledge, Depends(knowledge_of)]
 
 
 async def current_organisation(

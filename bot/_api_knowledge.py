@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from bot._api_common import ErrorResponse, SessionDep, require_kind
+from bot._api_common import ErrorResponse, KnowledgeDep, SessionDep, require_kind
 from core.db import utcnow
 from core.models import Organisation, OrgKind
 from knowledge import (
@@ -23,7 +23,6 @@ from knowledge import (
     course_out,
     delete_course,
     delete_regulation,
-    find_location,
     get_course,
     get_regulation,
     import_courses,
@@ -32,7 +31,6 @@ from knowledge import (
     put_course,
     put_regulation,
     regulation_out,
-    search_courses,
 )
 from knowledge.courses import COURSE_ID_PATTERN, courses_by_pk
 from knowledge.regulations import SLUG_PATTERN
@@ -89,6 +87,7 @@ def knowledge_router() -> APIRouter:
     @router.get("/courses", response_model=CourseList, tags=["courses"])
     async def list_courses(
         session: SessionDep,
+        knowledge: KnowledgeDep,
         org: Institution,
         q: str = "",
         region: str | None = None,
@@ -106,7 +105,7 @@ def knowledge_router() -> APIRouter:
         """Search the whole catalogue (or only your own courses with `mine=true`)."""
         point = None
         if near:
-            location = await find_location(session, near)
+            location = await knowledge.find_location(session, near)
             if location is None or location.lat is None or location.lon is None:
                 raise HTTPException(422, f"unknown town for near: {near}")
             point = (location.lat, location.lon)
@@ -122,7 +121,9 @@ def knowledge_router() -> APIRouter:
             skill=skill,
             provider_id=org.id if mine else None,
         )
-        result = await search_courses(session, query, today=_today(), offset=offset, limit=limit)
+        result = await knowledge.search_courses(
+            session, query, today=_today(), offset=offset, limit=limit
+        )
         found = await courses_by_pk(session, [hit.course.pk for hit in result.hits])
         items = [
             course_out(found[hit.course.pk], hit.course.provider_name)

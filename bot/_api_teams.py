@@ -201,7 +201,7 @@ async def credit_members(
     except DuplicateRequest:
         # The same request committed first in another transaction (its savepoint here was
         # rolled back, nothing else was written): answer with the first result.
-        async with services.sessions() as fresh:
+        async with services.read_sessions() as fresh:
             again = await credit_result(fresh, team, order.idempotency_key)
         if again is None:
             raise HTTPException(409, "the same request is still being processed") from None

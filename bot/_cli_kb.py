@@ -18,13 +18,12 @@ from core.settings import Settings
 from knowledge import (
     CourseDataError,
     ImportFormat,
+    Knowledge,
     SearchQuery,
     course_out,
     export_rows,
-    find_location,
     import_courses,
     parse,
-    search_courses,
     seed_knowledge,
 )
 from knowledge.courses import list_courses
@@ -109,10 +108,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(export_rows(courses), ensure_ascii=False, indent=1))
         return 0
 
+    knowledge = Knowledge()  # this command's own: one search, then the process ends
     async with _session(settings) as session:
         point = None
         if args.near:
-            location = await find_location(session, args.near)
+            location = await knowledge.find_location(session, args.near)
             if location is None or location.lat is None or location.lon is None:
                 print(f"leerloop kb search: unknown town: {args.near}", file=sys.stderr)
                 return 2
@@ -127,7 +127,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             format=args.format,
             start_before=args.start_before,
         )
-        result = await search_courses(session, query, today=date.today(), limit=args.limit)
+        result = await knowledge.search_courses(
+            session, query, today=date.today(), limit=args.limit
+        )
     if args.json:
         print(
             json.dumps(

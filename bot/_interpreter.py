@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialogues import Understanding
 
@@ -45,11 +45,15 @@ class NluInterpreter:
             return self._model.result()  # raises while it is still loading
         return self._model
 
-    async def understand(self, text: str, now: datetime | None = None) -> Understanding:
+    async def parse(self, text: str, now: datetime | None = None) -> dict[str, Any]:
+        """The whole parse result in Rasa's shape (what `/model/parse` answers)."""
         if isinstance(self._model, asyncio.Future):
             self._model = await self._model
             logger.info("nlu: model ready")
-        parsed = self._model.parse(text, now)
+        return self._model.parse(text, now)
+
+    async def understand(self, text: str, now: datetime | None = None) -> Understanding:
+        parsed = await self.parse(text, now)
         return Understanding(
             intent=parsed["intent"]["name"],
             confidence=parsed["intent"]["confidence"],

@@ -1,17 +1,18 @@
-"""Wiring: the objects one Leerloop process shares (settings, database, dialogue manager)."""
+"""Wiring: the objects one Leerloop process shares (settings, database, knowledge base,
+dialogue manager)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.db import create_engine, session_factory, upgrade, utcnow
+from core.db import create_engine, create_read_engine, session_factory, upgrade, utcnow
 from core.settings import Settings
 from dialogues import DialogueManager, Interpreter
-from knowledge import course_index, seed_knowledge
+from knowledge import Knowledge, seed_knowledge
 
 
 @dataclass
@@ -20,7 +21,16 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     dialogue: DialogueManager
+    knowledge: Knowledge = field(default_factory=Knowledge)
+    # Read-only transactions (no write lock on SQLite); None: the same as `sessions`.
+    read_engine: AsyncEngine | None = None
+    _read_sessions: async_sessionmaker[AsyncSession] | None = None
     _warm_up: asyncio.Task[None] | None = None
+
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for work that only reads (GET requests, index rebuilds)."""
+        return self._read_sessions or self.sessions
 
     @classmethod
     async def start(
@@ -40,11 +50,19 @@ class Services:
             from bot._interpreter import NluInterpreter
 
             interpreter = NluInterpreter.in_background()
+        read_engine = create_read_engine(settings.database_url)
+        read_sessions = session_factory(read_engine) if read_engine else None
+        knowledge = Knowledge(read_sessions=read_sessions)
         services = cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            dialogue=DialogueManager(sessions=sessions, settings=settings, interpreter=interpreter),
+            dialogue=DialogueManager(
+                sessions=sessions, settings=settings, interpreter=interpreter, knowledge=knowledge
+            ),
+            knowledge=knowledge,
+            read_engine=read_engine,
+            _read_sessions=read_sessions,
         )
         if warm_up:  # a server builds the search index before anyone asks
             services._warm_up = asyncio.create_task(services._build_course_index())
@@ -52,8 +70,8 @@ class Services:
 
     async def _build_course_index(self) -> None:
         """Build the search index now, so the first course search does not wait for it."""
-        async with self.sessions() as session:
-            await course_index(session, utcnow().date())
+        async with self.read_sessions() as session:
+            await self.knowledge.course_index(session, utcnow().date())
 
     async def close(self) -> None:
         if self._warm_up is not None and not self._warm_up.done():
@@ -61,3 +79,5 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._warm_up
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import _cli_kb
+from bot._logging import configure_logging
 from core.db import create_engine, session_factory, upgrade, utcnow
 from core.models import Organisation, OrgKind
 from core.settings import Settings, get_settings
@@ -30,11 +31,12 @@ TELEGRAM_HINT = (
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.telegram_bot_token, settings.telegram_webhook_secret)
+        if s is not None
+    ]
+    configure_logging(settings.log_level, secrets)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "spacy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -151,7 +153,57 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation instead")
     _cli_kb.add_parser(sub)
+    _add_rasa_parser(sub)
     return parser
+
+
+def _add_rasa_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bot.rasa._export import DEFAULT_ACTION_URL, DEFAULT_EPOCHS, DEFAULT_NLU_URL, NluMode
+
+    rasa = sub.add_parser("rasa", help="work with a Rasa 3.6 assistant")
+    rasa_sub = rasa.add_subparsers(dest="rasa_command", required=True)
+    actions = rasa_sub.add_parser(
+        "actions", help="serve Rasa's action server (/webhook) and /model/parse"
+    )
+    actions.add_argument("--host", default="127.0.0.1")
+    actions.add_argument("--port", type=int, default=5055, help="default: 5055, as rasa-sdk")
+    export = rasa_sub.add_parser("export", help="write a Rasa 3.6 project from Leerloop's data")
+    export.add_argument("dir", type=Path)
+    export.add_argument(
+        "--nlu",
+        choices=[m.value for m in NluMode],
+        default=NluMode.LEERLOOP.value,
+        help="leerloop: Rasa asks Leerloop's /model/parse (default); diet: Rasa's own pipeline",
+    )
+    export.add_argument("--nlu-url", default=DEFAULT_NLU_URL, help=f"default: {DEFAULT_NLU_URL}")
+    export.add_argument(
+        "--action-url", default=DEFAULT_ACTION_URL, help=f"default: {DEFAULT_ACTION_URL}"
+    )
+    export.add_argument(
+        "--epochs", type=int, default=DEFAULT_EPOCHS, help="DIET epochs (with --nlu diet)"
+    )
+
+
+def _rasa(args: argparse.Namespace, settings: Settings) -> int:
+    """The `leerloop rasa ...` commands."""
+    if args.rasa_command == "actions":
+        from bot.runner import serve_rasa_actions
+
+        asyncio.run(serve_rasa_actions(settings, args.host, args.port))
+        return 0
+    from bot.rasa import ExportOptions, NluMode, export_project
+
+    options = ExportOptions(
+        nlu=NluMode(args.nlu),
+        nlu_url=args.nlu_url,
+        action_url=args.action_url,
+        # Rasa reads ${VAR} from its environment: the token itself is never written down.
+        token="${RASA_TOKEN}" if settings.rasa_token else None,
+        epochs=args.epochs,
+    )
+    for path in export_project(args.dir, options):
+        print(path)
+    return 0
 
 
 def _nlu(args: argparse.Namespace) -> int:
@@ -239,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
         elif command == "kb":
             return asyncio.run(_cli_kb.run(args, settings))
+        elif command == "rasa":
+            return _rasa(args, settings)
         elif command == "org":
             org_id, token = asyncio.run(_org_create(settings, args.name, OrgKind(args.kind)))
             if args.json:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.models import Channel
+from core.text_input import CHAT_TEXT_LIMIT, clean_chat_text
 from dialogues import AttachmentKind, Button, DialogueManager, IncomingMessage, Reply
 
 DEFAULT_CONSOLE_USER = "console"
@@ -34,7 +35,7 @@ class ConsoleChannel:
 
     def to_incoming(self, line: str) -> IncomingMessage:
         """Turn a typed line into a neutral message; a number or label picks a shown button."""
-        text = line.strip()
+        text = clean_chat_text(line).text
         payload = None
         if self._buttons:
             if text.isdigit() and 1 <= int(text) <= len(self._buttons):
@@ -76,6 +77,13 @@ class ConsoleChannel:
 
     async def send(self, line: str) -> list[Reply]:
         """Handle one typed line and print the replies."""
+        cleaned = clean_chat_text(line)
+        if cleaned.empty or cleaned.too_long:  # the boundary answers; the dialogue waits
+            key = "input_empty" if cleaned.empty else "input_too_long"
+            reply = Reply(text=self.dialogue.responses.render(key, {"limit": CHAT_TEXT_LIMIT}))
+            self.render(reply)
+            self.out.flush()
+            return [reply]
         message = self.to_incoming(line)
         replies = await self.dialogue.handle(message)
         self._buttons = ()  # numbers only ever refer to the latest buttons

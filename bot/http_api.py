@@ -21,6 +21,7 @@ from bot._api_knowledge import knowledge_router
 from bot._api_teams import teams_router
 from bot._services import Services
 from bot.portal import is_portal_request, mount_portal, portal_error_page
+from bot.rasa import nlu_router
 from core.models import OrgKind
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def create_api(
     v1.include_router(teams_router())
     app.include_router(v1)
     mount_portal(app)
+    app.include_router(nlu_router())  # Rasa's NLU server contract (bot/rasa/)
 
     if webhook is not None:
         settings = services.settings

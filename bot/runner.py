@@ -102,3 +102,26 @@ async def serve(settings: Settings) -> None:
             await telegram.stop()
         await services.close()
         logger.info("leerloop: stopped")
+
+
+async def serve_rasa_actions(settings: Settings, host: str, port: int) -> None:
+    """`leerloop rasa actions`: Rasa's action server (and `/model/parse`) until SIGINT/SIGTERM."""
+    from bot.rasa import create_action_server
+
+    services = await Services.start(settings, warm_up=True)
+    server = _Server(
+        uvicorn.Config(
+            create_action_server(services),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    try:
+        logger.info("leerloop: rasa action server on %s:%s", host, port)
+        await server.serve()
+    finally:
+        await services.close()
+        logger.info("leerloop: stopped")

@@ -6,17 +6,22 @@ header) for production. The Bot API base URL is configurable for local Bot API s
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TypeVar
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Message,
     Update,
 )
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -29,12 +34,89 @@ from bot._http_request import AiohttpRequest
 from bot._rate_limit import PriorityRateLimiter
 from bot._services import Services
 from core.models import Channel
+from core.text_input import CHAT_TEXT_LIMIT, clean_chat_text
 from dialogues import AttachmentKind, IncomingMessage, Reply
 from services import mark_blocked
 
 logger = logging.getLogger(__name__)
 
 PHOTO_CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message text (counted in UTF-16 code units)
+SEND_ATTEMPTS = 3  # a send that fails for the network or a 429 is tried this often
+
+T = TypeVar("T")
+
+
+def _units(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> tuple[str, str]:
+    """The longest head of `text` within `limit` units, broken at a space when one is near."""
+    low, high = 0, len(text)
+    while low < high:  # binary search on characters for the unit limit
+        mid = (low + high + 1) // 2
+        if _units(text[:mid]) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    head = text[:low]
+    space = head.rfind(" ")
+    if space > low // 2:
+        head = head[:space]
+    return head, text[len(head) :].lstrip(" ")
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split a reply into messages of at most `limit` units: between paragraphs first, then
+    between lines, then between words; nothing is lost and no part is empty."""
+    parts: list[str] = []
+    current = ""
+    for separator_pieces in _pieces(text, limit):
+        piece = separator_pieces
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if _units(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                parts.append(current)
+            current = piece
+    if current:
+        parts.append(current)
+    return parts or [text]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """Paragraphs, each no longer than `limit` (long ones split by line, then by word)."""
+    pieces: list[str] = []
+    for paragraph in (p.strip("\n") for p in text.split("\n\n")):
+        if not paragraph.strip():
+            continue
+        if _units(paragraph) <= limit:
+            pieces.append(paragraph)
+            continue
+        block = ""
+        for line in paragraph.split("\n"):
+            candidate = f"{block}\n{line}" if block else line
+            if _units(candidate) <= limit:
+                block = candidate
+                continue
+            if block:
+                pieces.append(block)
+            while _units(line) > limit:
+                head, line = _cut(line, limit)
+                pieces.append(head)
+            block = line
+        if block:
+            pieces.append(block)
+    return pieces
+
+
+def _reason(exc: TelegramError) -> str:
+    """Telegram's reason for refusing a request, without anything the user wrote."""
+    message = exc.message.split(":", 1)[0] if ":" in exc.message else exc.message
+    return f"{type(exc).__name__}: {message[:80]}"
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -114,72 +196,122 @@ class TelegramChannel:
     # -------------------------------------------------------------- handlers
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Pass a typed message (or command) to the dialogue manager."""
+        """Clean a typed message (or command) at the boundary and pass it on."""
         message = update.effective_message
         chat = update.effective_chat
         if message is None or chat is None or message.text is None:
             return
-        await self._converse(update, chat.id, text=message.text)
+        cleaned = clean_chat_text(message.text)
+        if cleaned.empty or cleaned.too_long:
+            # Nothing reaches the dialogue: the question it waits for stays open.
+            key = "input_empty" if cleaned.empty else "input_too_long"
+            text = self.services.dialogue.responses.render(key, {"limit": CHAT_TEXT_LIMIT})
+            await self._deliver(chat.id, [Reply(text=text)])
+            return
+        replies = await self._handle(update, chat.id, text=cleaned.text)
+        await self._deliver(chat.id, replies)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answer a button press, mark the choice in the message, pass it on."""
+        """Process a button press first; only then mark the choice in the old message."""
         query = update.callback_query
         chat = update.effective_chat
         if query is None or chat is None:
             return
-        await query.answer()
-        if isinstance(query.message, Message) and query.message.text:
-            label = next(
-                (
-                    b.text
-                    for row in (
-                        query.message.reply_markup.inline_keyboard
-                        if query.message.reply_markup
-                        else ()
-                    )
-                    for b in row
-                    if b.callback_data == query.data
-                ),
-                None,
-            )
-            if label is not None:
-                # Keep the question, drop the buttons and show what was chosen.
-                await query.edit_message_text(f"{query.message.text}\n\n→ {label}")
-        await self._converse(update, chat.id, payload=query.data)
+        try:
+            await query.answer()
+        except TelegramError as exc:  # an old press (query too old) is still processed
+            logger.info("telegram: answering a button press failed (%s)", type(exc).__name__)
+        replies = await self._handle(update, chat.id, payload=query.data)
+        await self._mark_choice(query)
+        await self._deliver(chat.id, replies)
 
-    async def _converse(
+    async def _mark_choice(self, query: CallbackQuery) -> None:
+        """Keep the question, drop its buttons and show what was chosen (cosmetic: a failure
+        here is logged and never undoes the press)."""
+        message = query.message
+        if not isinstance(message, Message) or not message.text:
+            return
+        rows = message.reply_markup.inline_keyboard if message.reply_markup else ()
+        label = next((b.text for row in rows for b in row if b.callback_data == query.data), None)
+        if label is None:
+            return
+        marked = f"{message.text}\n\n→ {label}"
+        try:
+            if _units(marked) <= MESSAGE_LIMIT:
+                await query.edit_message_text(marked)
+            else:  # no room for the label: only take the buttons away
+                await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:
+            logger.info("telegram: marking a chosen button failed (%s)", type(exc).__name__)
+
+    async def _handle(
         self, update: Update, chat_id: int, *, text: str | None = None, payload: str | None = None
-    ) -> None:
-        """Hand the neutral message to the dialogue manager and send its replies."""
+    ) -> list[Reply]:
+        """Hand the neutral message to the dialogue manager; return its replies."""
         user = update.effective_user
+        name = clean_chat_text(user.first_name, limit=100).text if user is not None else ""
         incoming = IncomingMessage(
             channel=Channel.TELEGRAM,
             external_id=str(chat_id),
             text=text,
             payload=payload,
-            display_name=user.first_name if user is not None else None,
+            display_name=name or None,
         )
-        replies = await self.services.dialogue.handle(incoming)
+        return await self.services.dialogue.handle(incoming)
+
+    async def _deliver(self, chat_id: int, replies: list[Reply]) -> None:
+        """Send the replies in order; a long text goes as several messages (buttons under the
+        last one). A send that keeps failing is reported to the user, not dropped."""
         bot = self.app.bot
         for reply in replies:
-            if reply.attachment is not None and reply.attachment.kind == AttachmentKind.PHOTO:
-                await bot.send_photo(
-                    chat_id=chat_id,
-                    photo=InputFile(reply.attachment.content, filename=reply.attachment.filename),
-                    caption=reply.text[:PHOTO_CAPTION_LIMIT] or None,
+            if reply.attachment is not None:
+                attachment = reply.attachment
+                caption = reply.text
+                extra = ""
+                if _units(caption) > PHOTO_CAPTION_LIMIT:  # the full text follows the file
+                    caption, extra = "", reply.text
+                upload = InputFile(attachment.content, filename=attachment.filename)
+                if attachment.kind == AttachmentKind.PHOTO:
+                    send = partial(bot.send_photo, chat_id, upload, caption=caption or None)
+                else:
+                    send = partial(bot.send_document, chat_id, upload, caption=caption or None)
+                await self._send(send, chat_id)
+                if extra:
+                    await self._deliver(chat_id, [Reply(text=extra, buttons=reply.buttons)])
+                continue
+            parts = split_message(reply.text) if reply.text.strip() else []
+            if not parts and reply.buttons:  # buttons need a text to hang under
+                parts = [self.services.dialogue.responses.render("input_choose")]
+            for index, part in enumerate(parts):
+                markup = _keyboard(reply) if index == len(parts) - 1 else None
+                await self._send(
+                    partial(bot.send_message, chat_id, part, reply_markup=markup), chat_id
                 )
-            elif reply.attachment is not None:
-                await bot.send_document(
-                    chat_id=chat_id,
-                    document=InputFile(
-                        reply.attachment.content, filename=reply.attachment.filename
-                    ),
-                    caption=reply.text or None,
-                )
-            else:
-                await bot.send_message(
-                    chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply)
-                )
+
+    async def _send(self, call: Callable[[], Awaitable[T]], chat_id: int) -> T:
+        """One Bot API call, tried again after a 429 or a network error. Logs say what failed,
+        never what was in the message."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                return await call()
+            except RetryAfter as exc:
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                delay = exc.retry_after
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else delay
+                logger.warning("telegram: 429 on a reply, waiting %ss", seconds)
+                await asyncio.sleep(float(seconds))
+            except Forbidden:
+                raise
+            except BadRequest as exc:
+                logger.error("telegram: a reply was refused (%s)", _reason(exc))
+                raise
+            except NetworkError as exc:
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                logger.warning("telegram: a reply failed (%s), retrying", type(exc).__name__)
+                await asyncio.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without personal data and tell the user something went wrong."""

@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
 logger = logging.getLogger(__name__)
@@ -52,33 +53,76 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; for SQLite make the folder, enforce foreign keys and use WAL."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, **kwargs)
+# SQLite, the embedded default, holds up under load like this:
+# - WAL: readers never wait for the writer, nor the writer for readers.
+# - Writes are serialised inside the process by a pool of one connection (a fair queue in the
+#   event loop; waiting there never ends in "database is locked"). Each write transaction is
+#   BEGIN IMMEDIATE, so it never has to upgrade a read lock (which WAL can refuse at once);
+#   another process (the CLI) waits for it through busy_timeout.
+# - Read-only work (search index rebuilds, GET requests) runs on a second engine whose
+#   transactions are plain deferred BEGINs with query_only on: they take no write lock at all.
+_SQLITE_BUSY_MS = 30_000
+_SQLITE_WRITE_QUEUE_S = 120
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs work.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
+
+def _sqlite_file(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def _sqlite_engine(url: URL, *, read_only: bool, **kwargs: Any) -> AsyncEngine:
+    if _sqlite_file(url):
+        assert url.database is not None
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", _SQLITE_WRITE_QUEUE_S)
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        else:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
+            cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; durable at checkpoint
+        cursor.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn: Connection) -> None:
-            # IMMEDIATE takes the write lock up front: two writers wait for each other
-            # (busy_timeout) instead of failing on a read-to-write lock upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    @event.listens_for(engine.sync_engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-        return engine
+    return engine
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine; for SQLite make the folder, enforce foreign keys, use WAL and
+    serialise writers (see above)."""
+    url = make_url(database_url)
+    # Bound values are what people typed: never in a log line or an exception message.
+    kwargs.setdefault("hide_parameters", True)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, read_only=False, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def create_read_engine(database_url: str) -> AsyncEngine | None:
+    """For a SQLite file: an engine for read-only transactions, which take no write lock.
+
+    None elsewhere: PostgreSQL's reads take no lock anyway, and an in-memory SQLite database
+    exists only on its one connection."""
+    url = make_url(database_url)
+    if not _sqlite_file(url):
+        return None
+    return _sqlite_engine(url, read_only=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

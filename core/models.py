@@ -33,6 +33,7 @@ from core.db import Base, UTCDateTime, utcnow
 class Channel(StrEnum):
     TELEGRAM = "telegram"
     CONSOLE = "console"
+    RASA = "rasa"  # a Rasa assistant's sender id (bot/rasa/)
 
 
 class Role(StrEnum):

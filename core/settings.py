@@ -52,12 +52,15 @@ class Settings(BaseSettings):
     # server's own address) and how long a one-time sign-in link works.
     portal_base_url: str | None = Field(default=None, alias="PORTAL_BASE_URL")
     portal_link_minutes: int = Field(default=15, ge=1, le=1440, alias="PORTAL_LINK_MINUTES")
+    # Rasa's `--auth-token`: asked by `/model/parse` and the action server when set.
+    rasa_token: SecretStr | None = Field(default=None, alias="RASA_TOKEN")
 
     @field_validator(
         "telegram_bot_token",
         "telegram_webhook_secret",
         "telegram_webhook_url",
         "portal_base_url",
+        "rasa_token",
         mode="before",
     )
     @classmethod

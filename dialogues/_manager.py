@@ -36,6 +36,7 @@ from dialogues._payloads import Answer, ChooseIntent, Payload, RunCommand, decod
 from dialogues._responses import ResponseCatalogue
 from dialogues._slots import Lifetime, SlotType, SlotView, contract_broken
 from dialogues._state import DialogueState, Frame
+from knowledge import Knowledge
 from services import get_or_create_user
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class DialogueManager:
         interpreter: Interpreter | None = None,
         actions: ActionRegistry | None = None,
         clock: Callable[[], datetime] = utcnow,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -142,6 +144,8 @@ class DialogueManager:
         self.actions = actions or default_actions()
         self.answers = AnswerPhrases.load()
         self.clock = clock
+        # The app passes its own; a manager made on its own (a test) gets a fresh one.
+        self.knowledge = knowledge or Knowledge()
 
     # ----------------------------------------------------------------- public
 
@@ -608,6 +612,7 @@ class DialogueManager:
             slots=self._view(turn),
             settings=self.settings,
             now=turn.now,
+            knowledge=self.knowledge,
             display_name=turn.message.display_name,
             render=lambda say: self._render(turn, say.key, say.values),
         )

@@ -1,11 +1,12 @@
 """Courses, providers, regulations, places and the ESCO skills taxonomy: storage, import and
 export, and search in Dutch.
 
-Importing this package registers its tables; `seed_knowledge` loads the seed data.
+Importing this package registers its tables; `seed_knowledge` loads the seed data. `Knowledge`
+is the object an app owns for search, occupations and places (the indexes live in it).
 """
 
 from knowledge import models
-from knowledge.catalogue import course_index, search_courses
+from knowledge.base import Knowledge
 from knowledge.courses import (
     CourseDataError,
     CourseIn,
@@ -22,7 +23,7 @@ from knowledge.courses import (
     put_course,
     validate_courses,
 )
-from knowledge.places import Location, find_location, loket_for
+from knowledge.places import Location
 from knowledge.regulations import (
     RegulationIn,
     RegulationOut,
@@ -46,6 +47,7 @@ __all__ = [
     "CourseRecord",
     "ImportFormat",
     "ImportReport",
+    "Knowledge",
     "Location",
     "RegulationIn",
     "RegulationOut",
@@ -55,25 +57,21 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "SeedReport",
-    "course_index",
     "course_out",
     "delete_course",
     "delete_regulation",
     "export_rows",
-    "find_location",
     "find_regulation",
     "get_course",
     "get_regulation",
     "import_courses",
     "list_regulations",
-    "loket_for",
     "models",
     "open_alternatives",
     "parse",
     "put_course",
     "put_regulation",
     "regulation_out",
-    "search_courses",
     "seed_knowledge",
     "validate_courses",
 ]

@@ -1,26 +1,24 @@
-"""The catalogue as the search sees it: a revision counter and a cached index per database.
+"""The catalogue as the search sees it: a revision counter and the rows an index is built from.
 
 Every write to courses sets `kb_meta.revision` to a new random number in the writer's transaction
 (random, not +1: a rolled-back write followed by another write must not repeat an old value).
 A search first reads the revision (one primary-key lookup); when it or the date changed, the
-index is rebuilt from the database. So a course imported by the CLI in another process shows
-up in the bot's next search.
+app's `Knowledge` (knowledge/base.py) rebuilds its index from the database. So a course
+imported by the CLI in another process shows up in the bot's next search.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation
-from knowledge.models import Course, KbMeta, Place, Skill
-from knowledge.search import CourseIndex, CourseRecord, SearchQuery, SearchResult
+from knowledge.models import Course, KbMeta, Skill
+from knowledge.places import pick_place, place_key, places_named
+from knowledge.search import CourseRecord
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +47,18 @@ async def load_records(session: AsyncSession) -> list[CourseRecord]:
             await session.execute(select(Skill.uri, Skill.label, Skill.parent_uri))
         ).all()
     }
-    places = {p.name: p for p in (await session.scalars(select(Place))).all()}
+    courses = list((await session.scalars(select(Course).order_by(Course.id))).all())
+    places = await places_named(session, {c.location for c in courses if c.location})
     providers = dict((await session.execute(select(Organisation.id, Organisation.name))).all())
     records: list[CourseRecord] = []
-    for course in (await session.scalars(select(Course).order_by(Course.id))).all():
+    for course in courses:
         ancestors: set[str] = set()
         for uri in course.skills:
             current: str | None = uri
             while current and current not in ancestors:
                 ancestors.add(current)
                 current = skills.get(current, ("", None))[1]
-        place = places.get(course.location)
+        place = pick_place(places.get(place_key(course.location), []), course.region)
         records.append(
             CourseRecord(
                 pk=course.id,
@@ -88,34 +87,3 @@ async def load_records(session: AsyncSession) -> list[CourseRecord]:
             )
         )
     return records
-
-
-@dataclass
-class _Cached:
-    revision: int
-    today: date
-    index: CourseIndex
-
-
-_CACHE: dict[str, _Cached] = {}
-
-
-async def course_index(session: AsyncSession, today: date) -> CourseIndex:
-    """The search index of the session's database, rebuilt when the catalogue changed."""
-    key = str(session.bind.engine.url) if session.bind else ""
-    revision = await current_revision(session)
-    cached = _CACHE.get(key)
-    if cached and cached.revision == revision and cached.today == today:
-        return cached.index
-    records = await load_records(session)
-    index = await asyncio.to_thread(CourseIndex, records, today)
-    _CACHE[key] = _Cached(revision, today, index)
-    logger.info("course index rebuilt: %d courses", len(records))
-    return index
-
-
-async def search_courses(
-    session: AsyncSession, query: SearchQuery, *, today: date, offset: int = 0, limit: int = 10
-) -> SearchResult:
-    index = await course_index(session, today)
-    return index.search(query, offset=offset, limit=limit)

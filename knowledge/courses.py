@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.models import Organisation
 from knowledge.catalogue import bump_revision
 from knowledge.models import Course, CourseOffering, Place, Skill
+from knowledge.places import PLACE_KINDS, pick_place, place_key
 from knowledge.search import FORMATS, LEVELS
 from knowledge.text import fold
 
@@ -177,7 +178,7 @@ class _Reference:
 
     skill_by_uri: dict[str, str]
     skill_by_label: dict[str, str]
-    places: dict[str, Place]
+    places: dict[str, list[Place]]  # by place_key, largest first
 
     @classmethod
     async def load(cls, session: AsyncSession) -> _Reference:
@@ -185,7 +186,10 @@ class _Reference:
         by_label: dict[str, str] = {}
         for uri, label, _level in sorted(skills, key=lambda s: (s[2], s[0])):
             by_label.setdefault(fold(label), uri)  # the broadest group wins a shared label
-        places = {fold(p.name): p for p in (await session.scalars(select(Place))).all()}
+        places: dict[str, list[Place]] = {}
+        rows = await session.scalars(select(Place).where(Place.kind.in_(PLACE_KINDS)))
+        for p in sorted(rows.all(), key=lambda p: (p.kind != "place", -p.population, p.id)):
+            places.setdefault(p.key, []).append(p)
         return cls({uri: label for uri, label, _ in skills}, by_label, places)
 
     def resolve(self, row: int, course: CourseIn) -> tuple[CourseIn, list[RowError]]:
@@ -199,7 +203,8 @@ class _Reference:
             else:
                 errors.append(RowError(row, "skills", f"unknown ESCO skill group: {skill}"))
         update: dict[str, Any] = {"skills": list(dict.fromkeys(skills))}
-        place = self.places.get(fold(course.location)) if course.location else None
+        named = self.places.get(place_key(course.location), []) if course.location else []
+        place = pick_place(named, course.region or None)
         if place is not None:
             update["location"] = place.name
             if not course.region:

@@ -138,15 +138,23 @@ class Regulation(Base):
 
 
 class Place(Base):
-    """A Dutch town with its province, labour-market region and rough coordinates."""
+    """A name a user may give for where they are: a residence (woonplaats), a municipality
+    (gemeente), a labour-market region or a province, looked up by its folded `key`."""
 
     __tablename__ = "places"
 
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    province: Mapped[str] = mapped_column(String(40))
-    labour_market_region: Mapped[str] = mapped_column(String(80), index=True)
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # place, municipality, region, province
+    municipality: Mapped[str] = mapped_column(String(100), default="")
+    province: Mapped[str] = mapped_column(String(40), default="")
+    labour_market_region: Mapped[str] = mapped_column(String(80), default="", index=True)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    lon: Mapped[float | None] = mapped_column(Float, default=None)
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    # An everyday word too ("Best", "Een"): counts only after "in", "bij", ... or on its own.
+    needs_cue: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Leerwerkloket(Base):

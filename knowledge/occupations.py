@@ -141,18 +141,6 @@ class OccupationIndex:
         return found
 
 
-_INDEXES: dict[str, OccupationIndex] = {}
-
-
-async def occupation_index(session: AsyncSession) -> OccupationIndex:
-    """The occupation index of the session's database (built once per process)."""
-    key = str(session.bind.engine.url) if session.bind else ""
-    if key not in _INDEXES:
-        occupations = list((await session.scalars(select(Occupation))).all())
-        _INDEXES[key] = OccupationIndex(occupations)
-    return _INDEXES[key]
-
-
 async def skill_groups_for(session: AsyncSession, isco_code: str | None) -> list[SkillGroup]:
     """The skill groups a reflection asks about for work in this ISCO group."""
     profiles = _profiles()

@@ -246,7 +246,9 @@ class CourseIndex:
 
     def search(self, query: SearchQuery, *, offset: int = 0, limit: int = 10) -> SearchResult:
         n = len(self.courses)
-        mask = self._mask(query)
+        km = _distance_km(query.near, self._lat, self._lon) if query.near else np.zeros(n)
+        km = np.nan_to_num(km, nan=np.inf)
+        mask = self._mask(query, km)
         query_words = self.query_words(query.text)
         understood: list[str] = []
         unknown: list[str] = []
@@ -269,10 +271,11 @@ class CourseIndex:
                 else:
                     unknown.append(word)
             mask &= scores > 0
-            order = np.lexsort((np.arange(n), self._next_start_ord, -np.round(scores, 9)))
+            # Equally good matches: the nearest first (with `near`), then the soonest start.
+            order = np.lexsort((np.arange(n), self._next_start_ord, km, -np.round(scores, 9)))
         else:
             scores = np.zeros(n)
-            order = np.lexsort((np.arange(n), self._next_start_ord))
+            order = np.lexsort((np.arange(n), self._next_start_ord, km))
         selected = [int(i) for i in order if mask[i]]
         if query.distinct_titles:
             seen: set[str] = set()
@@ -297,7 +300,7 @@ class CourseIndex:
             best[postings.docs] = np.maximum(best[postings.docs], postings.weights * weight)
         scores += best
 
-    def _mask(self, query: SearchQuery) -> np.ndarray:
+    def _mask(self, query: SearchQuery, km: np.ndarray) -> np.ndarray:
         n = len(self.courses)
         mask = np.ones(n, dtype=bool)
         if query.max_price_cents is not None:
@@ -317,8 +320,7 @@ class CourseIndex:
             wanted = query.region.casefold()
             place_mask = (self._region == wanted) | (self._lm_region == wanted)
         if query.near is not None:
-            km = _distance_km(query.near, self._lat, self._lon)
-            near = np.nan_to_num(km, nan=np.inf) <= query.within_km
+            near = km <= query.within_km
             place_mask = near if place_mask is None else (place_mask | near)
         if place_mask is not None:
             if query.include_online:

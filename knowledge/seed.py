@@ -1,5 +1,6 @@
-"""Load the knowledge base on first start: ESCO taxonomy, places and Leerwerkloketten,
-regulations and example courses (all from `knowledge/data/`).
+"""Load the knowledge base on first start: ESCO taxonomy, places (every municipality and
+residence, `places_nl.csv`) and Leerwerkloketten, regulations and example courses (all from
+`knowledge/data/`).
 
 Idempotent: `kb_meta.seed_version` records what was loaded. Regulations are added by slug and
 never overwrite an admin's edit; example courses are loaded once, so an institution that
@@ -17,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation, OrgKind
-from knowledge.courses import import_courses
+from knowledge.courses import PROVINCES, import_courses
 from knowledge.models import (
     IscoGroup,
     KbMeta,
@@ -31,6 +32,7 @@ from knowledge.models import (
     Regulation,
     Skill,
 )
+from knowledge.places import place_key
 from knowledge.regulations import RegulationIn, put_regulation
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,14 @@ SEED_VERSION = 1
 SEED_KEY = "seed_version"
 LEERWERKLOKET_URL = "https://www.leerwerkloketten.nl"
 EXAMPLE_SOURCE = "example"
+# Version of knowledge/data/places_nl.csv: a newer one replaces the places table on start.
+PLACES_VERSION = 2
+PLACES_KEY = "places_version"
+# Province names as people write them (the official name, and the short or Frisian one).
+_PROVINCE_NAMES = [(p, p) for p in PROVINCES] + [
+    ("Brabant", "Noord-Brabant"),
+    ("Fryslân", "Friesland"),
+]
 # The town each Leerwerkloket is named after when the region has no single obvious centre.
 _MAIN_PLACE = {
     "Achterhoek": "Doetinchem",
@@ -125,23 +135,40 @@ async def _taxonomy(session: AsyncSession) -> tuple[int, int]:
 
 
 async def _places(session: AsyncSession) -> tuple[int, int]:
-    if await _count(session, Place) > 0:
+    """Every place, region and province (again when the place data is newer than the table)."""
+    meta = await session.get(KbMeta, PLACES_KEY)
+    if meta is not None and meta.value >= PLACES_VERSION:
         return 0, 0
+    await session.execute(delete(Place))
     rows: list[dict[str, Any]] = [
         {
-            "name": r["place"],
+            "key": place_key(r["name"]),
+            "name": r["name"],
+            "kind": r["kind"],
+            "municipality": r["municipality"],
             "province": r["province"],
             "labour_market_region": r["labour_market_region"],
             "lat": float(r["lat"]),
             "lon": float(r["lon"]),
+            "population": int(r["population"]),
+            "needs_cue": r["needs_cue"] == "1",
         }
-        for r in _csv("places.csv")
+        for r in _csv("places_nl.csv")
     ]
-    await session.execute(insert(Place), rows)
+    places = len(rows)
     regions = sorted({str(r["labour_market_region"]) for r in rows})
+    rows += [_area(region, "region", "", region) for region in regions]
+    rows += [_area(name, "province", province, "") for name, province in _PROVINCE_NAMES]
+    await session.execute(insert(Place), rows)
+    if meta is None:
+        session.add(KbMeta(key=PLACES_KEY, value=PLACES_VERSION))
+    else:
+        meta.value = PLACES_VERSION
+
+    known = set((await session.scalars(select(Leerwerkloket.region))).all())
     first_place: dict[str, str] = {}
-    for r in rows:
-        first_place.setdefault(str(r["labour_market_region"]), str(r["name"]))
+    for r in _csv("places.csv"):  # the hand-checked towns, in their own order
+        first_place.setdefault(r["labour_market_region"], r["place"])
     loketten = [
         {
             "region": region,
@@ -150,9 +177,26 @@ async def _places(session: AsyncSession) -> tuple[int, int]:
             "url": LEERWERKLOKET_URL,
         }
         for region in regions
+        if region not in known
     ]
-    await session.execute(insert(Leerwerkloket), loketten)
-    return len(rows), len(loketten)
+    if loketten:
+        await session.execute(insert(Leerwerkloket), loketten)
+    return places, len(loketten)
+
+
+def _area(name: str, kind: str, province: str, region: str) -> dict[str, Any]:
+    return {
+        "key": place_key(name),
+        "name": province or name,
+        "kind": kind,
+        "municipality": "",
+        "province": province,
+        "labour_market_region": region,
+        "lat": None,
+        "lon": None,
+        "population": 0,
+        "needs_cue": False,
+    }
 
 
 async def _regulations(session: AsyncSession) -> int:

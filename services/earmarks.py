@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge import CourseRecord, course_index
-from knowledge.models import Skill
+from knowledge import CourseRecord
+from knowledge.models import Course, Skill
 from knowledge.text import fold
 from services.ledger import Earmark
 
@@ -49,7 +48,7 @@ class EarmarkSpec:
 
 
 async def resolve_earmark(
-    session: AsyncSession, raw: EarmarkSpec | Earmark | str | None, today: date
+    session: AsyncSession, raw: EarmarkSpec | Earmark | str | None
 ) -> Earmark | None:
     """The checked earmark (topics lower case, skills as URIs), or EarmarkError."""
     if raw is None:
@@ -67,9 +66,10 @@ async def resolve_earmark(
         raise EarmarkError(
             [EarmarkProblem("earmark", "name at least one of topics, skills or course_ids")]
         )
-    index = await course_index(session, today)
-    known_topics = {fold(t): t.casefold() for c in index.courses for t in c.topics}
-    known_ids = {c.course_id for c in index.courses}
+    # Read from the catalogue itself (a credit is rare; the search index is the chat's).
+    catalogue = (await session.execute(select(Course.topics, Course.course_id))).all()
+    known_topics = {fold(t): t.casefold() for topics, _ in catalogue for t in topics}
+    known_ids = {str(course_id) for _, course_id in catalogue}
 
     topics: list[str] = []
     for n, topic in enumerate(spec.topics):

@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -162,7 +161,7 @@ async def credit_team(
             raise TeamError(f"not members of this team: {', '.join(map(str, unknown))}")
         members = [m for m in members if m.id in set(order.member_ids)]
     now = now or utcnow()
-    earmark = await resolve_earmark(session, order.earmark, now.astimezone(ZoneInfo(zone)).date())
+    earmark = await resolve_earmark(session, order.earmark)
     request = CreditRequest(
         team_id=team.id,
         idempotency_key=order.idempotency_key,

@@ -18,6 +18,7 @@ from bot._interpreter import NluInterpreter
 from core.db import create_engine
 from core.settings import Settings
 from dialogues import DialogueManager
+from tests.support import FakeTelegram
 from tests.support.databases import DATABASES, migrated_postgres, migrated_sqlite, postgres_url
 
 
@@ -64,6 +65,14 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def dialogue(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> DialogueManager:
     return DialogueManager(sessions=sessions, settings=settings)
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API on 127.0.0.1, for the channel and e2e tests."""
+    fake = await FakeTelegram().start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from bot._api_common import knowledge_of
 from bot._api_knowledge import MAX_IMPORT_BYTES
 from bot._cli_kb import _detect
 from bot.portal._web import (
@@ -36,7 +37,6 @@ from knowledge import (
     import_courses,
     parse,
     put_course,
-    search_courses,
     validate_courses,
 )
 from knowledge.courses import courses_by_pk, list_courses
@@ -106,7 +106,10 @@ def institution_routes() -> APIRouter:
             levels=(level,) if level in LEVELS else (),
             provider_id=page.org.id,
         )
-        result = await search_courses(page.session, query, today=utcnow().date(), limit=100)
+        knowledge = knowledge_of(page.request)
+        result = await knowledge.search_courses(
+            page.session, query, today=utcnow().date(), limit=100
+        )
         found = await courses_by_pk(page.session, [hit.course.pk for hit in result.hits])
         items = [
             (course_out(found[h.course.pk], page.org.name), h.next_start)

@@ -68,7 +68,6 @@ def test_the_wheel_carries_the_migrations_and_upgrades_a_new_database(tmp_path: 
         capture_output=True,
         text=True,
     )
-    newest = (ROOT / "core" / "migrations" / "versions" / versions[-1]).read_text("utf-8")
-    head = re.search(r'^revision = "([^"]+)"', newest, re.MULTILINE)
-    assert head is not None
-    assert tables.stdout.strip() == head.group(1)
+    last = (ROOT / "core" / "migrations" / "versions" / versions[-1]).read_text(encoding="utf-8")
+    [head] = re.findall(r'^revision = "([^"]+)"', last, flags=re.MULTILINE)
+    assert tables.stdout.strip() == head

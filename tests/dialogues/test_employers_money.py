@@ -24,7 +24,7 @@ from core.models import (
     User,
 )
 from core.settings import Settings
-from knowledge import course_index
+from knowledge import Knowledge
 from services.ledger import Earmark
 from services.wallet import book
 from tests.support.chat import Chat, employer_team, give
@@ -172,7 +172,7 @@ async def _loop(chat: Chat, course_title: str | None = None) -> int:
     """A loop with the five steps of a course (enrol, start, midway, apply, reflect)."""
     user = await chat.user()
     async with chat.sessions() as session, session.begin():
-        index = await course_index(session, TODAY)
+        index = await Knowledge().course_index(session, TODAY)
         course = next((c for c in index.courses if c.title == course_title), None)
         values = {"course": course_title or ""}
         keys = [
@@ -243,7 +243,7 @@ async def test_papers_passed_with_a_booked_course_completes_it(
     await _money(chat, 100_000)
     user = await chat.user()
     async with sessions() as session, session.begin():
-        index = await course_index(session, TODAY)
+        index = await Knowledge().course_index(session, TODAY)
         course = next(c for c in index.courses if c.title == "Heftruckcertificaat")
         owner = await session.get(User, user.id)
         assert owner is not None

@@ -13,13 +13,6 @@ from tests.support import FakeTelegram
 
 
 @pytest.fixture
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    fake = await FakeTelegram().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def e2e_settings(tmp_path: Path, fake_telegram: FakeTelegram) -> Settings:
     return Settings(
         _env_file=None,

@@ -13,12 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import Organisation, OrgKind
 from knowledge import (
     CourseDataError,
-    find_location,
+    Knowledge,
     find_regulation,
     get_course,
     import_courses,
     list_regulations,
-    loket_for,
     open_alternatives,
     parse,
     put_course,
@@ -120,24 +119,25 @@ async def test_find_regulation_by_name_and_misspelling(
 
 
 async def test_places_regions_and_loketten(sessions: async_sessionmaker[AsyncSession]) -> None:
+    knowledge = Knowledge()
     async with sessions() as session:
-        place = await find_location(session, "ik woon in Den Bosch sinds kort")
+        place = await knowledge.find_location(session, "ik woon in Den Bosch sinds kort")
         assert place is not None
         assert (place.kind, place.region, place.province) == (
             "place",
             "Noordoost-Brabant",
             "Noord-Brabant",
         )
-        region = await find_location(session, "regio Twente")
+        region = await knowledge.find_location(session, "regio Twente")
         assert region is not None
         assert region.kind == "region"
-        loket = await loket_for(session, region)
+        loket = await knowledge.loket_for(session, region)
         assert loket is not None
         assert loket.name == "Leerwerkloket Twente"
-        province = await find_location(session, "Gelderland")
+        province = await knowledge.find_location(session, "Gelderland")
         assert province is not None
         assert province.kind == "province"
-        assert await loket_for(session, province) is None
+        assert await knowledge.loket_for(session, province) is None
 
 
 CSV = (

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import create_engine, session_factory
-from knowledge import course_index, search_courses
+from knowledge import Knowledge
 from knowledge.evaluation import evaluate, load_queries
 from knowledge.search import CourseIndex, CourseRecord, SearchQuery
 from tests.knowledge.conftest import TODAY
@@ -120,11 +120,12 @@ def test_search_quality_on_the_labelled_queries(example_index: CourseIndex) -> N
 async def _ranked(url: str) -> list[tuple[str, int, list[tuple[str, str, float]]]]:
     engine = create_engine(url)
     try:
+        knowledge = Knowledge()
         async with session_factory(engine)() as session:
             ranked = []
             for labelled in load_queries(QUERIES):
                 query = SearchQuery(text=labelled.query, **labelled.filters)
-                result = await search_courses(session, query, today=TODAY, limit=10)
+                result = await knowledge.search_courses(session, query, today=TODAY, limit=10)
                 hits = [(h.course.provider_name, h.course.course_id, h.score) for h in result.hits]
                 ranked.append((labelled.query, result.total, hits))
             return ranked
@@ -145,11 +146,13 @@ async def test_same_results_on_sqlite_and_postgresql(tmp_path: Path) -> None:
 async def test_index_follows_changes(sessions: async_sessionmaker[AsyncSession]) -> None:
     from knowledge.catalogue import bump_revision
 
+    knowledge = Knowledge()
     async with sessions() as session:
-        first = await course_index(session, TODAY)
-        assert await course_index(session, TODAY) is first
+        first = await knowledge.course_index(session, TODAY)
+        assert await knowledge.course_index(session, TODAY) is first
+        assert await Knowledge().course_index(session, TODAY) is not first  # each app its own
     async with sessions() as session, session.begin():
         await bump_revision(session)
     async with sessions() as session:
-        assert await course_index(session, TODAY) is not first
-        assert await course_index(session, date(2026, 11, 28)) is not first
+        assert await knowledge.course_index(session, TODAY) is not first
+        assert await knowledge.course_index(session, date(2026, 11, 28)) is not first

@@ -1,5 +1,9 @@
 """A fake Telegram Bot API server on 127.0.0.1 (aiohttp) that records what the bot sends.
 
+It is strict where Telegram is: a text of more than 4,096 UTF-16 units or an empty one, a
+caption over 1,024, callback data over 64 bytes, an empty button label and an edit that changes
+nothing are refused with Telegram's 400 answers.
+
 It speaks the Bot API's HTTP protocol (`/bot<token>/<method>`, form, JSON or multipart
 bodies, `{"ok": ..., "result": ...}` answers), long-polls `getUpdates`, and can answer
 429 with `retry_after` or 403 on demand.
@@ -20,6 +24,15 @@ from typing import Any
 from aiohttp import web
 
 CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096  # characters of a message text, counted as UTF-16 code units
+CALLBACK_DATA_LIMIT = 64  # bytes of a button's callback_data
+BUTTON_TEXT_LIMIT = 64  # characters of a button label (longer ones are cut by real clients)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 BOT_USER = {
     "id": 424242,
     "is_bot": True,
@@ -50,6 +63,8 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[SentMessage] = []
         self.edits: list[dict[str, Any]] = []
+        self.refused: list[tuple[str, str]] = []  # (method, Telegram's reason) of 400 answers
+        self._texts: dict[tuple[int, int], str] = {}  # (chat, message) -> its current text
         self.commands: list[dict[str, Any]] = []
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
@@ -125,6 +140,16 @@ class FakeTelegram:
 
     def push_text(self, chat_id: int, text: str, *, first_name: str = "Anna") -> dict[str, Any]:
         """Queue a text message from a user, as getUpdates will deliver it."""
+        return self._queue(self.text_update(chat_id, text, first_name=first_name))
+
+    def push_button(
+        self, message: SentMessage, label: str, *, first_name: str = "Anna"
+    ) -> dict[str, Any]:
+        """Queue a press on the button with `label` under a message the bot sent."""
+        return self._queue(self.button_update(message, label, first_name=first_name))
+
+    def text_update(self, chat_id: int, text: str, *, first_name: str = "Anna") -> dict[str, Any]:
+        """The update Telegram makes of a typed message (not queued: for `process_update`)."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -135,15 +160,15 @@ class FakeTelegram:
         if text.startswith("/"):
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return self._push({"message": message})
+        return self.make_update({"message": message})
 
-    def push_button(
+    def button_update(
         self, message: SentMessage, label: str, *, first_name: str = "Anna"
     ) -> dict[str, Any]:
-        """Queue a press on the button with `label` under a message the bot sent."""
+        """The update Telegram makes of a press on the button with `label` (not queued)."""
         data = dict(message.buttons)[label]
         keyboard = [[{"text": t, "callback_data": d}] for t, d in message.buttons]
-        return self._push(
+        return self.make_update(
             {
                 "callback_query": {
                     "id": str(next(self._message_ids)),
@@ -165,8 +190,7 @@ class FakeTelegram:
     def make_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"update_id": next(self._update_ids), **payload}
 
-    def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
-        update = self.make_update(payload)
+    def _queue(self, update: dict[str, Any]) -> dict[str, Any]:
         self._updates.append(update)
         self._new_update.set()
         return update
@@ -250,6 +274,11 @@ class FakeTelegram:
             refused = self._refuse(int(params["chat_id"]))
             if refused is not None:
                 return refused
+        problem = self._check_limits(method.lower(), params)
+        if problem is not None:
+            self.refused.append((method, problem))
+            body = {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}
+            return web.json_response(body, status=400)
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return web.json_response(
@@ -258,6 +287,32 @@ class FakeTelegram:
             )
         result = await handler(params)
         return web.json_response({"ok": True, "result": result})
+
+    def _check_limits(self, method: str, params: dict[str, Any]) -> str | None:
+        """What real Telegram would refuse in this request, in its words, or None."""
+        if method in ("sendmessage", "editmessagetext"):
+            text = str(params.get("text") or "")
+            if not text.strip():
+                return "message text is empty"
+            if utf16_len(text) > TEXT_LIMIT:
+                return "message is too long"
+        caption = str(params.get("caption") or "")
+        if method in ("sendphoto", "senddocument") and utf16_len(caption) > CAPTION_LIMIT:
+            return "message caption is too long"
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict):
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    if not str(button.get("text") or "").strip():
+                        return "text buttons are unallowed in the inline keyboard"
+                    data = button.get("callback_data")
+                    if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
+                        return "BUTTON_DATA_INVALID"
+        if method == "editmessagetext":
+            key = (int(params["chat_id"]), int(params["message_id"]))
+            if self._texts.get(key) == params.get("text") and not params.get("reply_markup"):
+                return "message is not modified"
+        return None
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
         return BOT_USER
@@ -283,6 +338,7 @@ class FakeTelegram:
         }
         if text is not None:
             message["text"] = text
+            self._texts[(chat_id, message_id)] = text
         if isinstance(params.get("reply_markup"), dict):
             message["reply_markup"] = params["reply_markup"]
         return message
@@ -393,7 +449,13 @@ class FakeTelegram:
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
         self.edits.append(params)
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        self._texts[key] = params["text"]
         return self._message(int(params["chat_id"]), params["text"], params)
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
+        self.edits.append(params)
+        return self._message(int(params["chat_id"]), None, params)
 
     async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
         self.commands = list(params["commands"])

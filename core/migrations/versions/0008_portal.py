@@ -1,7 +1,7 @@
 """Web portal: one-time sign-in links and browser sessions (hashes only).
 
-Revision ID: 0007_portal
-Revises: 0006
+Revision ID: 0008_portal
+Revises: 0007_places
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.db
 
-revision = "0007_portal"
-down_revision = "0006"
+revision = "0008_portal"
+down_revision = "0007_places"
 branch_labels = None
 depends_on = None
 
