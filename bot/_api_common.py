@@ -89,9 +89,7 @@ def require_kind(*kinds: OrgKind) -> Callable[[Organisation], Awaitable[Organisa
     """A dependency that lets only organisations of these kinds through (403 otherwise)."""
 
     async def check(org: OrgDep) -> Organisation:
-        if org.kind not in kinds:
-            allowed = ", ".join(k.value for k in kinds)
-            raise HTTPException(403, f"this endpoint is for organisations of kind: {allowed}")
+        check_kind(org, *kinds)
         return org
 
     return check
@@ -125,3 +123,10 @@ async def reject_unsafe_text(request: Request) -> None:
                 )
     if problems:
         raise HTTPException(422, detail=problems)
+
+
+def check_kind(org: Organisation, *kinds: OrgKind) -> None:
+    """403 unless the organisation is of one of these kinds (the API and the portal)."""
+    if org.kind not in kinds:
+        allowed = ", ".join(k.value for k in kinds)
+        raise HTTPException(403, f"this endpoint is for organisations of kind: {allowed}")

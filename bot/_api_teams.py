@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot._api_common import (
     MAX_ID,
@@ -18,6 +19,7 @@ from bot._api_common import (
     require_kind,
     services_of,
 )
+from bot._services import Services
 from core.db import utcnow
 from core.models import (
     Campaign,
@@ -31,8 +33,7 @@ from core.models import (
 )
 from core.text_input import IsoDate, IsoDateTime, WholeNumber
 from services.earmarks import EarmarkError, EarmarkSpec
-from services.nudges import create_campaign, member_count
-from services.outbox import campaign_counts
+from services.nudges import create_campaign, delivery_counts
 from services.teams import (
     CreditOrder,
     DuplicateRequest,
@@ -202,9 +203,9 @@ def _earmark(earmark: Earmark | str | None) -> EarmarkSpec | str | None:
     return earmark
 
 
-async def _own_team(session: SessionDep, employer: Organisation, team_id: int) -> Team:
+async def own_team(session: AsyncSession, employer: Organisation, team_id: int) -> Team:
     """The employer's own team; another employer's team is as unknown as a missing one (404),
-    so ids tell nobody which teams exist elsewhere."""
+    so ids tell nobody which teams exist elsewhere. The API and the portal both check with this."""
     team = await session.get(Team, team_id)
     if team is None or team.employer_id != employer.id:
         raise HTTPException(404, f"you have no team {team_id}")
@@ -224,6 +225,65 @@ def _team_out(team: Team, bot: str) -> TeamOut:
 def _fingerprint(body: BaseModel) -> str:
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def own_campaign(session: AsyncSession, employer: Organisation, campaign_id: int) -> Campaign:
+    """A message to one of the employer's teams (404 for another employer's, like `own_team`)."""
+    campaign = await session.get(Campaign, campaign_id)
+    team = await session.get(Team, campaign.team_id) if campaign is not None else None
+    if campaign is None or team is None or team.employer_id != employer.id:
+        raise HTTPException(404, f"you have no campaign {campaign_id}")
+    return campaign
+
+
+async def credit_members(
+    services: Services,
+    session: AsyncSession,
+    team: Team,
+    employer: Organisation,
+    order: CreditOrder,
+) -> tuple[dict[str, Any], bool]:
+    """Credit the team once per idempotency key (API and portal): (result, created now).
+    Problems are a 422 with the fields; the same key sent twice at once gets the first result."""
+    if order.expires_on <= utcnow().date():
+        raise HTTPException(422, detail=[{"field": "expires_on", "reason": "must be after today"}])
+    try:
+        return await credit_team(
+            session=session,
+            team=team,
+            funder=employer.name,
+            order=order,
+            zone=services.settings.timezone,
+        )
+    except TeamError as exc:
+        raise HTTPException(422, detail=[{"field": "member_ids", "reason": str(exc)}]) from None
+    except EarmarkError as exc:
+        details = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+        raise HTTPException(422, detail=details) from None
+    except IdempotencyConflict:
+        raise HTTPException(
+            409, "this idempotency_key was used before with another request body"
+        ) from None
+    except DuplicateRequest:
+        # The same request committed first in another transaction (its savepoint here was
+        # rolled back, nothing else was written): answer with the first result.
+        async with services.read_sessions() as fresh:
+            again = await credit_result(fresh, team, order.idempotency_key)
+        if again is None:
+            raise HTTPException(409, "the same request is still being processed") from None
+        return again, False
+
+
+async def schedule_message(
+    session: AsyncSession, team: Team, text: str, send_at: datetime | None
+) -> Campaign:
+    """A message to the team now or later (API and portal); a time must have a time zone."""
+    now = utcnow()
+    if send_at is not None and send_at.tzinfo is None:
+        raise HTTPException(
+            422, detail=[{"field": "send_at", "reason": "give a time zone, e.g. +01:00"}]
+        )
+    return await create_campaign(session, team, text, max(send_at or now, now))
 
 
 def teams_router() -> APIRouter:
@@ -253,7 +313,7 @@ def teams_router() -> APIRouter:
     ) -> TeamMemberList:
         """Who is in the team (ids for `member_ids`); a name only of members who agreed to
         share."""
-        team = await _own_team(session, employer, team_id)
+        team = await own_team(session, employer, team_id)
         rows = await session.execute(
             select(TeamMember, User)
             .join(User, User.id == TeamMember.user_id)
@@ -293,11 +353,7 @@ def teams_router() -> APIRouter:
         """Put money in members' wallets (all members, or `member_ids`); 201. The same
         `idempotency_key` with the same body changes nothing and answers with the first result
         (200); with another body it is refused (409)."""
-        team = await _own_team(session, employer, team_id)
-        if body.expires_on <= utcnow().date():
-            raise HTTPException(
-                422, detail=[{"field": "expires_on", "reason": "must be after today"}]
-            )
+        team = await own_team(session, employer, team_id)
         order = CreditOrder(
             amount_cents=body.amount_cents,
             expires_on=body.expires_on,
@@ -308,38 +364,14 @@ def teams_router() -> APIRouter:
             source=body.source,
             fingerprint=_fingerprint(body),
         )
-        try:
-            result, created = await credit_team(
-                session=session,
-                team=team,
-                funder=employer.name,
-                order=order,
-                zone=services_of(request).settings.timezone,
-            )
-        except TeamError as exc:
-            raise HTTPException(422, detail=[{"field": "member_ids", "reason": str(exc)}]) from None
-        except EarmarkError as exc:
-            details = [{"field": p.field, "reason": p.reason} for p in exc.problems]
-            raise HTTPException(422, detail=details) from None
-        except IdempotencyConflict:
-            raise HTTPException(
-                409, "this idempotency_key was used before with another request body"
-            ) from None
-        except DuplicateRequest:
-            # The same request committed first in another transaction (its savepoint here was
-            # rolled back, nothing else was written): answer with the first result.
-            async with services_of(request).read_sessions() as fresh:
-                again = await credit_result(fresh, team, body.idempotency_key)
-            if again is None:
-                raise HTTPException(409, "the same request is still being processed") from None
-            result, created = again, False
+        result, created = await credit_members(services_of(request), session, team, employer, order)
         response.status_code = 201 if created else 200
         return CreditOut.model_validate(result)
 
     @router.get("/teams/{team_id}/summary", response_model=SummaryOut, responses=errors)
     async def summary(session: SessionDep, employer: Employer, team_id: TeamId) -> SummaryOut:
         """Totals for the team; individual figures only of members who agreed to share."""
-        team = await _own_team(session, employer, team_id)
+        team = await own_team(session, employer, team_id)
         s = await team_summary(session, team, utcnow().date())
         totals = {k: v for k, v in vars(s).items() if k != "shared"}
         return SummaryOut(**totals, shared_members=[MemberOut(**vars(f)) for f in s.shared])
@@ -356,14 +388,8 @@ def teams_router() -> APIRouter:
     ) -> CampaignOut:
         """A message to every member, now or at `send_at`. Members who stopped messages do not
         get it; nobody gets it in their quiet hours (it waits until they end)."""
-        team = await _own_team(session, employer, team_id)
-        now = utcnow()
-        if body.send_at is not None and body.send_at.tzinfo is None:
-            raise HTTPException(
-                422, detail=[{"field": "send_at", "reason": "give a time zone, e.g. +01:00"}]
-            )
-        send_at = max(body.send_at or now, now)
-        campaign = await create_campaign(session, team, body.text, send_at)
+        team = await own_team(session, employer, team_id)
+        campaign = await schedule_message(session, team, body.text, body.send_at)
         return CampaignOut(campaign_id=campaign.id, team_id=team.id, send_at=campaign.send_at)
 
     @router.get(
@@ -373,14 +399,8 @@ def teams_router() -> APIRouter:
         session: SessionDep, employer: Employer, campaign_id: CampaignId
     ) -> CampaignCounts:
         """How far a team message is: queued, sent, failed (incl. blocked), opted out."""
-        campaign = await session.get(Campaign, campaign_id)
-        team = await session.get(Team, campaign.team_id) if campaign is not None else None
-        if campaign is None or team is None or team.employer_id != employer.id:
-            raise HTTPException(404, f"you have no campaign {campaign_id}")
-        counts = await campaign_counts(session, campaign.id)
-        if not campaign.queued:  # not yet due: everyone is still to come
-            members = await member_count(session, campaign.team_id)
-            counts = {**counts, "total": members, "queued": members}
+        campaign = await own_campaign(session, employer, campaign_id)
+        counts = await delivery_counts(session, campaign)
         return CampaignCounts(
             campaign_id=campaign.id, team_id=campaign.team_id, send_at=campaign.send_at, **counts
         )

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from bot import _cli_kb
 from bot._logging import configure_logging
-from core.db import create_engine, session_factory, upgrade
-from core.models import OrgKind
+from core.db import create_engine, session_factory, upgrade, utcnow
+from core.models import Organisation, OrgKind
 from core.settings import Settings, get_settings
 from services import create_organisation
+from services.portal import create_signin_code, signin_url
 
 if TYPE_CHECKING:
     from bot._services import Services
@@ -92,6 +93,23 @@ async def _org_create(settings: Settings, name: str, kind: OrgKind) -> tuple[int
         await engine.dispose()
 
 
+async def _portal_link(settings: Settings, org_id: int) -> tuple[str, str] | None:
+    """A one-time sign-in link for an organisation: (url, organisation name), or None."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            org = await session.get(Organisation, org_id)
+            if org is None:
+                return None
+            code = await create_signin_code(
+                session, org, utcnow(), minutes=settings.portal_link_minutes
+            )
+            return signin_url(settings.portal_url, code), org.name
+    finally:
+        await engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leerloop", description="Leerloop, coach voor leren en werk"
@@ -110,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--kind", required=True, choices=[k.value for k in OrgKind])
     create.add_argument("--json", action="store_true", help='print {"id": ..., "token": ...}')
+    portal = sub.add_parser("portal", help="the web portal")
+    portal_sub = portal.add_subparsers(dest="portal_command", required=True)
+    link = portal_sub.add_parser("link", help="print a one-time sign-in link for an organisation")
+    link.add_argument("--org", type=int, required=True, help="organisation id")
+    link.add_argument("--json", action="store_true", help="print JSON")
     nlu = sub.add_parser("nlu", help="train, use and evaluate the Dutch NLU")
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     train = nlu_sub.add_parser("train", help="train from nlu/data/ and config.yml (seeded)")
@@ -276,6 +299,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps({"id": org_id, "token": token}))
             else:
                 print(f"organisation {org_id} created. Its API token (shown only now):\n{token}")
+        elif command == "portal":
+            found = asyncio.run(_portal_link(settings, args.org))
+            if found is None:
+                print(f"leerloop portal: no organisation {args.org}", file=sys.stderr)
+                return 1
+            url, name = found
+            minutes = settings.portal_link_minutes
+            if args.json:
+                print(json.dumps({"url": url, "organisation": name, "valid_minutes": minutes}))
+            else:
+                print(f"sign-in link for {name} (works once, for {minutes} minutes):\n{url}")
     except KeyboardInterrupt:
         return 130
     return 0

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,6 +28,7 @@ from bot._api_common import (
 from bot._api_knowledge import knowledge_router
 from bot._api_teams import teams_router
 from bot._services import Services
+from bot.portal import is_portal_request, mount_portal, portal_error_page
 from bot.rasa import nlu_router
 from core.models import OrgKind
 from core.text_input import SAFE_TEXT_PATTERN
@@ -78,8 +79,10 @@ def create_api(
         return ", ".join(sorted(methods))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if is_portal_request(request):  # people read the portal: a page, not JSON
+            return portal_error_page(request, exc.status_code)
         if exc.status_code == 405:  # every method of the path, not only the first route's
             headers = {**(headers or {}), "Allow": allowed_methods(request)}
         if isinstance(exc.detail, list):  # field-level problems found by our own validation
@@ -89,7 +92,9 @@ def create_api(
         return error_response(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_portal_request(request):
+            return portal_error_page(request, 422)
         details = [
             {"field": ".".join(str(p) for p in err.get("loc", ())), "reason": err.get("msg", "")}
             for err in exc.errors()
@@ -117,6 +122,7 @@ def create_api(
     v1.include_router(knowledge_router())
     v1.include_router(teams_router())
     app.include_router(v1)
+    mount_portal(app)
     app.include_router(nlu_router())  # Rasa's NLU server contract (bot/rasa/)
 
     if webhook is not None:

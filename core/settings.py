@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     nudge_concurrency: int = Field(default=16, ge=1, alias="NUDGE_CONCURRENCY")
     # Example courses (clearly marked) on first start; set false for a production catalogue.
     seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
+    # The web portal: the address people open (sign-in links point there; empty: the HTTP
+    # server's own address) and how long a one-time sign-in link works.
+    portal_base_url: str | None = Field(default=None, alias="PORTAL_BASE_URL")
+    portal_link_minutes: int = Field(default=15, ge=1, le=1440, alias="PORTAL_LINK_MINUTES")
     # Rasa's `--auth-token`: asked by `/model/parse` and the action server when set.
     rasa_token: SecretStr | None = Field(default=None, alias="RASA_TOKEN")
 
@@ -57,6 +61,7 @@ class Settings(BaseSettings):
         "telegram_bot_token",
         "telegram_webhook_secret",
         "telegram_webhook_url",
+        "portal_base_url",
         "rasa_token",
         mode="before",
     )
@@ -109,11 +114,29 @@ class Settings(BaseSettings):
                 and not self.telegram_webhook_url.startswith("https://")
             ):
                 raise ValueError("TELEGRAM_WEBHOOK_URL must use https in production")
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.portal_base_url
+            and not self.portal_base_url.startswith("https://")
+        ):
+            raise ValueError("PORTAL_BASE_URL must use https in production")
         return self
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def portal_url(self) -> str:
+        """Where the portal is reached from a browser (for sign-in links)."""
+        if self.portal_base_url:
+            return self.portal_base_url.rstrip("/")
+        return f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over https, everywhere but in development."""
+        return self.environment is not Environment.DEVELOPMENT
 
     @property
     def telegram_enabled(self) -> bool:

@@ -21,6 +21,7 @@ from knowledge.courses import (
     import_courses,
     parse,
     put_course,
+    validate_courses,
 )
 from knowledge.places import Location
 from knowledge.regulations import (
@@ -72,4 +73,5 @@ __all__ = [
     "put_regulation",
     "regulation_out",
     "seed_knowledge",
+    "validate_courses",
 ]

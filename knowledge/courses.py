@@ -491,6 +491,23 @@ async def import_courses(
     is_example: bool = False,
 ) -> ImportReport:
     """Validate every row first; store all of them, or none when any row is wrong."""
+    valid = await validate_courses(session, rows)
+    created = 0
+    for course_id, course_in in valid:
+        _, new = await _store(
+            session, provider, course_id, course_in, source=source, is_example=is_example
+        )
+        created += new
+    await bump_revision(session)
+    await session.flush()
+    return ImportReport(created=created, updated=len(valid) - created)
+
+
+async def validate_courses(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, CourseIn]]:
+    """Check every row of an import without storing anything: the courses as they would be
+    stored, or CourseDataError with every problem (row, field, reason)."""
     if not rows:
         raise CourseDataError([RowError(0, "body", "the file holds no courses")])
     reference = await _Reference.load(session)
@@ -510,15 +527,7 @@ async def import_courses(
             valid.append((course_id, course_in))
     if errors:
         raise CourseDataError(errors)
-    created = 0
-    for course_id, course_in in valid:
-        _, new = await _store(
-            session, provider, course_id, course_in, source=source, is_example=is_example
-        )
-        created += new
-    await bump_revision(session)
-    await session.flush()
-    return ImportReport(created=created, updated=len(valid) - created)
+    return valid
 
 
 async def get_course(*, session: AsyncSession, provider_id: int, course_id: str) -> Course | None:

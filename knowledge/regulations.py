@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -75,6 +75,20 @@ def status(regulation: Regulation, today: date) -> str:
     if regulation.valid_from is not None and regulation.valid_from > today:
         return "not_started"
     return "open"
+
+
+# How long a checked fact stays trusted before someone should look at its source again.
+REVIEW_DAYS = 180
+
+
+def review_due(regulation: Regulation) -> date:
+    """The day this regulation's facts should be checked against the source again."""
+    return regulation.checked_on + timedelta(days=REVIEW_DAYS)
+
+
+def by_review(regulations: Iterable[Regulation]) -> list[Regulation]:
+    """Regulations in review order: the longest overdue first."""
+    return sorted(regulations, key=lambda r: (review_due(r), r.slug))
 
 
 def regulation_out(regulation: Regulation, today: date) -> RegulationOut:

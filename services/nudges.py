@@ -33,6 +33,7 @@ from core.models import (
     User,
 )
 from knowledge.models import CourseOffering, Regulation
+from services.outbox import campaign_counts
 from services.wallet import summary
 
 logger = logging.getLogger(__name__)
@@ -360,6 +361,27 @@ async def latest_campaign(session: AsyncSession, team_id: int) -> Campaign | Non
         select(Campaign).where(Campaign.team_id == team_id).order_by(Campaign.id.desc()).limit(1)
     )
     return found
+
+
+async def team_campaigns(session: AsyncSession, team_id: int, limit: int = 10) -> list[Campaign]:
+    """The team's latest messages, newest first."""
+    found = await session.scalars(
+        select(Campaign)
+        .where(Campaign.team_id == team_id)
+        .order_by(Campaign.id.desc())
+        .limit(limit)
+    )
+    return list(found.all())
+
+
+async def delivery_counts(session: AsyncSession, campaign: Campaign) -> dict[str, int]:
+    """How far a team message is: total, queued, sent, failed (incl. blocked), blocked, opted
+    out. Before it is due, every member is still to come."""
+    counts = await campaign_counts(session, campaign.id)
+    if not campaign.queued:
+        members = await member_count(session, campaign.team_id)
+        counts = {**counts, "total": members, "queued": members}
+    return counts
 
 
 async def queue_campaigns(session: AsyncSession, now: datetime, zone: str) -> int:

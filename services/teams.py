@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,8 @@ from core.models import (
     CreditRequest,
     EntryKind,
     FundSource,
+    LearningLoop,
+    LoopStatus,
     Organisation,
     Team,
     TeamMember,
@@ -358,3 +360,91 @@ async def team_summary(session: AsyncSession, team: Team, today: date) -> TeamSu
         expiring_60_days_cents=totals["expiring"],
         shared=shared,
     )
+
+
+async def employer_teams(session: AsyncSession, employer: Organisation) -> list[tuple[Team, int]]:
+    """The employer's teams with their number of members, oldest first."""
+    counts = (
+        select(TeamMember.team_id, func.count().label("n"))
+        .where(TeamMember.role == TeamRole.MEMBER)
+        .group_by(TeamMember.team_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Team, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.team_id == Team.id)
+        .where(Team.employer_id == employer.id)
+        .order_by(Team.id)
+    )
+    return [(team, int(n)) for team, n in rows.all()]
+
+
+@dataclass(frozen=True)
+class MemberChoice:
+    """A member as the employer may see them: an id, and a name only when they share."""
+
+    member_id: int
+    name: str | None
+
+
+async def member_choices(session: AsyncSession, team: Team) -> list[MemberChoice]:
+    rows = await session.execute(
+        select(TeamMember.id, TeamMember.share_progress, User.name)
+        .join(User, User.id == TeamMember.user_id)
+        .where(TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER)
+        .order_by(TeamMember.id)
+    )
+    return [MemberChoice(mid, name if share else None) for mid, share, name in rows.all()]
+
+
+async def team_loops(session: AsyncSession, team: Team) -> dict[str, int]:
+    """How many learning loops the team's members have, per status (counts only)."""
+    rows = await session.execute(
+        select(LearningLoop.status, func.count())
+        .join(TeamMember, TeamMember.user_id == LearningLoop.user_id)
+        .where(TeamMember.team_id == team.id, TeamMember.role == TeamRole.MEMBER)
+        .group_by(LearningLoop.status)
+    )
+    counts = {status.value: 0 for status in LoopStatus}
+    for status, count in rows.all():
+        counts[str(status.value if hasattr(status, "value") else status)] = int(count)
+    return counts
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """One credit order of the team, as the employer gave it."""
+
+    created_at: datetime
+    description: str
+    amount_cents: int
+    members_credited: int
+    total_cents: int
+    expires_on: date
+    earmark: str  # what the money is for ("" = any course)
+
+
+async def team_credits(session: AsyncSession, team: Team) -> list[CreditLine]:
+    """The team's credit orders, newest first, with their earmarks."""
+    rows = await session.scalars(
+        select(CreditRequest)
+        .where(CreditRequest.team_id == team.id)
+        .order_by(CreditRequest.id.desc())
+    )
+    lines = []
+    for row in rows.all():
+        if not row.result:  # being processed, or rolled back
+            continue
+        earmark = row.request.get("earmark") or {}
+        lines.append(
+            CreditLine(
+                created_at=row.created_at,
+                description=str(row.request.get("description", "")),
+                amount_cents=int(row.result["amount_cents"]),
+                members_credited=int(row.result["members_credited"]),
+                total_cents=int(row.result["total_cents"]),
+                expires_on=date.fromisoformat(row.result["expires_on"]),
+                earmark=str(earmark.get("label", "")),
+            )
+        )
+    return lines

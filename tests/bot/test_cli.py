@@ -119,3 +119,18 @@ def test_the_demo_user_has_a_demo_wallet_and_named_users_start_empty(tmp_path: P
     assert "Je leerbudget is nog leeg" in named.stdout
     again = run(["chat"], tmp_path, stdin="/saldo\n")
     assert again.stdout.count("Je kunt nu € 1.150 uitgeven") == 1, "the demo is added once"
+
+
+def test_portal_link_prints_a_one_time_sign_in_link(tmp_path: Path) -> None:
+    made = run(["org", "create", "--name", "ROC Link", "--kind", "institution", "--json"], tmp_path)
+    org_id = json.loads(made.stdout)["id"]
+    result = run(["portal", "link", "--org", str(org_id), "--json"], tmp_path, HTTP_PORT="8099")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["url"].startswith("http://127.0.0.1:8099/portaal/inloggen?code=pl_")
+    assert body["valid_minutes"] == 15
+    code = body["url"].split("code=")[1]
+    assert code not in (tmp_path / "var" / "leerloop.db").read_bytes().decode("latin-1")
+    missing = run(["portal", "link", "--org", "999"], tmp_path)
+    assert missing.returncode == 1
+    assert "no organisation 999" in missing.stderr

@@ -39,6 +39,9 @@ def test_the_wheel_carries_the_migrations_and_upgrades_a_new_database(tmp_path: 
         archive.extractall(tmp_path / "site")
     assert {"core/migrations/env.py", "core/migrations/script.py.mako"} <= names
     assert {f"core/migrations/versions/{v}" for v in versions} <= names
+    portal = ROOT / "bot" / "portal"
+    shipped = [p.relative_to(ROOT).as_posix() for p in portal.rglob("*") if p.is_file()]
+    assert {s for s in shipped if "__pycache__" not in s} <= names, "the portal's files ship"
 
     # Run the installed code, not this checkout, in a folder without the sources.
     work = tmp_path / "elsewhere"

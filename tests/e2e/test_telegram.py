@@ -49,6 +49,7 @@ async def test_start_consent_button_then_help(
         "herinneringen",
         "stop",
         "team",
+        "portaal",
         "privacy",
         "help",
     ]
