@@ -119,3 +119,16 @@ def test_the_demo_user_has_a_demo_wallet_and_named_users_start_empty(tmp_path: P
     assert "Je leerbudget is nog leeg" in named.stdout
     again = run(["chat"], tmp_path, stdin="/saldo\n")
     assert again.stdout.count("Je kunt nu € 1.150 uitgeven") == 1, "the demo is added once"
+
+
+def test_kb_stale_lists_facts_past_their_review_date(tmp_path: Path) -> None:
+    fresh = run(["kb", "stale", "--on", "2026-12-02"], tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stdout.startswith("0 to check again")
+    later = run(["kb", "stale", "--on", "2027-02-01", "--json"], tmp_path)
+    assert later.returncode == 1, later.stderr
+    items = json.loads(later.stdout)
+    assert {"slug": "levenlanglerenkrediet", "fact": "rate"} in [
+        {"slug": i["slug"], "fact": i["fact"]} for i in items
+    ]
+    assert all(i["source_url"].startswith("https://") for i in items)
