@@ -93,8 +93,16 @@ def question_of(text: object) -> Question:
     return Question(tuple(topics), age, text)
 
 
+_SHORT_WORD = 3  # "wo", "bol", "80": only the whole word counts ("wordt" is not "wo")
+
+
 def _matches(fact: RegulationFact, text: str) -> bool:
-    return bool(fact.match) and mentions(text, fact.match)
+    if not fact.match:
+        return False
+    words = set(re.findall(r"[\w%]+", fold(text)))
+    short = [w for w in fact.match if len(w) <= _SHORT_WORD and " " not in w]
+    longer = [w for w in fact.match if w not in short]
+    return any(fold(w) in words for w in short) or mentions(text, longer)
 
 
 def _pick(facts: list[RegulationFact], question: Question) -> list[RegulationFact]:
@@ -140,9 +148,8 @@ def answer(regulation: Regulation, question: Question) -> Answer | None:
         if topic == FactTopic.AGE and question.age is not None:
             says = _age_says(regulation, question.age)
             picked = _pick(of_topic, question)
-            if says:
-                extra = [f for f in picked if f.below_age is not None]
-                return Answer(says, extra or picked[:1])
+            if says:  # the computed yes/no, plus what applies only below some age
+                return Answer(says, [f for f in picked if f.below_age is not None])
             if picked:
                 return Answer([], picked)
             continue

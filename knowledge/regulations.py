@@ -343,7 +343,8 @@ async def named_in(session: AsyncSession, text: str) -> Regulation | None:
                 if regulation not in names[key]:
                     names[key].append(regulation)
     fuzzy_keys = [k for k in names if len(k) >= _MIN_FUZZY_KEY]
-    scores: dict[str, float] = {}
+    exact: dict[str, float] = {}
+    typo: dict[str, float] = {}
     by_slug: dict[str, Regulation] = {}
     used: set[tuple[int, int]] = set()
     for size in range(min(_MAX_WORDS, len(words)), 0, -1):
@@ -355,18 +356,21 @@ async def named_in(session: AsyncSession, text: str) -> Regulation | None:
             if not key:
                 continue
             hits = names.get(key)
-            weight = 1 + len(key) / 100
-            if hits is None and len(key) >= _MIN_FUZZY_KEY + 1:
+            scores = exact
+            if hits:
+                used.add(span)
+            elif len(key) >= _MIN_FUZZY_KEY + 1:
                 found = process.extractOne(key, fuzzy_keys, scorer=fuzz.ratio, score_cutoff=88)
                 hits = names[found[0]] if found else None
-                weight = 0.5  # a typo counts less, and does not hide the words inside it
-            elif hits:
-                used.add(span)
-            if not hits:
-                continue
-            for regulation in hits:
+                scores = typo
+            for regulation in hits or ():
                 by_slug[regulation.slug] = regulation
-                scores[regulation.slug] = scores.get(regulation.slug, 0.0) + weight
+                scores[regulation.slug] = scores.get(regulation.slug, 0.0) + 1 + len(key) / 100
+    # A name with a typo counts only for a regulation not named exactly, and for half.
+    scores = dict(exact)
+    for slug, score in typo.items():
+        if slug not in exact:
+            scores[slug] = score / 2
     if not scores:
         return None
     best = max(scores, key=lambda slug: scores[slug])
