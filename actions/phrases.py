@@ -29,6 +29,12 @@ def _data() -> dict[str, Any]:
     return loaded
 
 
+def phrase_table(name: str) -> dict[str, list[str]]:
+    """A named table of word lists (such as `regulation_topics`), as written in the file."""
+    table: dict[str, list[str]] = _data()[name]
+    return table
+
+
 @cache
 def phrases(name: str) -> tuple[str, ...]:
     """The folded phrases of one list, longest first (so "ik wil graag" goes before "ik wil")."""

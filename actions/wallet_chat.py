@@ -14,7 +14,7 @@ from actions.formatting import day, euro
 from actions.phrases import asks_expiry
 from actions.pictures import wallet_picture
 from core.models import Booking, BookingStatus, Campaign, FundSource, TeamRole
-from knowledge import SearchQuery, list_regulations
+from knowledge import SearchQuery, open_regulations
 from knowledge.search import CourseRecord
 from services.ledger import Shortfall
 from services.nudges import latest_campaign, team_reach
@@ -233,11 +233,7 @@ async def enroll_check(ctx: ActionContext) -> ActionResult:
     if have >= price:
         return ActionResult(slots=slots, say=[Say("enroll_confirm", values)])
     says = [Say("enroll_short", values)]
-    helpers = [
-        r
-        for r in await list_regulations(ctx.session)
-        if r.country == "NL" and r.is_open(today) and r.kind in ("lening", "budget", "fonds")
-    ]
+    helpers = await open_regulations(ctx.session, today, kinds=("lening", "budget", "fonds"))
     if helpers:
         lines = [Say("enroll_help_line", {"title": r.title}) for r in helpers]
         says.append(Say("enroll_help", {"lines": lines}))

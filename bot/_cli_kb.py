@@ -25,6 +25,7 @@ from knowledge import (
     import_courses,
     parse,
     seed_knowledge,
+    stale_items,
 )
 from knowledge.courses import list_courses
 from knowledge.search import FORMATS, LEVELS
@@ -50,6 +51,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     search.add_argument("--start-before", type=date.fromisoformat, metavar="YYYY-MM-DD")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--json", action="store_true")
+    stale = kb_sub.add_parser(
+        "stale", help="regulations and facts past their review date (exit 1 when any)"
+    )
+    stale.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="default: today")
+    stale.add_argument("--json", action="store_true")
 
 
 @asynccontextmanager
@@ -107,6 +113,32 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             ]
         print(json.dumps(export_rows(courses), ensure_ascii=False, indent=1))
         return 0
+
+    if args.kb_command == "stale":
+        today = args.on or date.today()
+        async with _session(settings) as session:
+            items = await stale_items(session, today)
+        if args.json:
+            print(
+                json.dumps(
+                    [
+                        {
+                            "slug": i.slug,
+                            "fact": i.topic,
+                            "review_by": i.review_by.isoformat() if i.review_by else None,
+                            "source_url": i.source_url,
+                        }
+                        for i in items
+                    ]
+                )
+            )
+        else:
+            print(f"{len(items)} to check again (review_by before {today.isoformat()})")
+            for i in items:
+                what = f"{i.slug} ({i.topic})" if i.topic else i.slug
+                when = i.review_by.isoformat() if i.review_by else "no review date"
+                print(f"  {what}: review by {when}, source {i.source_url}")
+        return 1 if items else 0
 
     knowledge = Knowledge()  # this command's own: one search, then the process ends
     async with _session(settings) as session:

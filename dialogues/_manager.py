@@ -57,6 +57,12 @@ INTERRUPTING_INTENTS = frozenset(
     }
 )
 INTERRUPT_CONFIDENCE = 0.9
+# A question that names a scheme ("geldt het levenlanglerenkrediet voor bbl?") is a request for
+# the regulation answer at a lower confidence, wherever the user is (a named regulation is rarely
+# the answer to another question).
+REGULATION_INTENT = "ask_regulation"
+REGULATION_ENTITY = "regulation"
+NAMED_REGULATION_CONFIDENCE = 0.5
 # At a question with buttons, a typed line that is no answer may start another flow only when
 # the NLU is this sure it is a request of its own (else the question is asked again).
 TAKE_OVER_CONFIDENCE = 0.75
@@ -281,7 +287,17 @@ class DialogueManager:
         return ask is not None and ask.free_text
 
     @staticmethod
-    def _takes_over(understanding: Understanding) -> bool:
+    def _names_regulation(understanding: Understanding) -> bool:
+        return (
+            understanding.intent == REGULATION_INTENT
+            and understanding.confidence >= NAMED_REGULATION_CONFIDENCE
+            and any(e.get("entity") == REGULATION_ENTITY for e in understanding.entities)
+        )
+
+    @classmethod
+    def _takes_over(cls, understanding: Understanding) -> bool:
+        if cls._names_regulation(understanding):
+            return True
         return (
             understanding.intent not in NOT_REQUESTS
             and understanding.confidence >= TAKE_OVER_CONFIDENCE
@@ -394,10 +410,9 @@ class DialogueManager:
             return outcome.value
         if ask.free_text:
             meant = await self.understand(turn, text)
-            if (
-                meant is not None
-                and meant.intent in INTERRUPTING_INTENTS
-                and meant.confidence >= INTERRUPT_CONFIDENCE
+            if meant is not None and (
+                (meant.intent in INTERRUPTING_INTENTS and meant.confidence >= INTERRUPT_CONFIDENCE)
+                or self._names_regulation(meant)
             ):
                 return None  # a request, not an answer: route it like any other message
             return text

@@ -9,6 +9,7 @@ process notice the change.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -129,6 +130,12 @@ class Regulation(Base):
     source_name: Mapped[str] = mapped_column(String(300))
     source_url: Mapped[str] = mapped_column(String(500))
     checked_on: Mapped[date] = mapped_column(Date)
+    review_by: Mapped[date | None] = mapped_column(Date, default=None)
+    # Structured facts, each with its own source, checked date and review date (see
+    # knowledge.regulations.RegulationFact): what the bot answers a specific question with.
+    facts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    min_age: Mapped[int | None] = mapped_column(Integer, default=None)  # at least this old
+    max_age: Mapped[int | None] = mapped_column(Integer, default=None)  # younger than this
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     def is_open(self, today: date) -> bool:

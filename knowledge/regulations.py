@@ -1,10 +1,15 @@
-"""Regulations: validation, storage (admin API), finding one by name, and open alternatives."""
+"""Regulations: validation, storage (admin API), finding one by name, open alternatives, and
+the structured facts (each with its own source and review date) that answer specific questions."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 from rapidfuzz import fuzz, process
@@ -17,7 +22,68 @@ from knowledge.text import fold
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 KINDS = ("subsidie", "lening", "fiscaal", "advies", "budget", "fonds", "beleid")
+# Kinds that pay for learning: what "Dit kan nu wel" and the wallet offer instead.
+PAYING_KINDS = ("subsidie", "lening", "budget", "fonds")
 _FUZZY_CUTOFF = 85
+# A source name that looks like a file ("regulations.md") is an internal name, never a source.
+_FILE_NAME = re.compile(r"\.(md|ya?ml|csv|json|txt|py)\b", re.IGNORECASE)
+
+
+class FactTopic(StrEnum):
+    """What a fact answers (and what a question asks)."""
+
+    STATUS = "status"  # is it open now, does it still exist
+    WHO = "who"  # who may use it or applies
+    AGE = "age"  # age limits
+    AMOUNT = "amount"  # how much, which percentage (by level or firm size)
+    RATE = "rate"  # interest rate
+    WINDOW = "window"  # application windows and deadlines
+    START = "start"  # when it started
+    APPLY = "apply"  # how to apply
+    REPAY = "repay"  # paying back a loan
+    LEERWEG = "leerweg"  # BOL, BBL, part-time
+    CONDITIONS = "conditions"  # the other rules
+
+
+def _deep_url(value: AnyHttpUrl) -> AnyHttpUrl:
+    """A source is the page itself: a bare homepage ("https://www.duo.nl") is refused."""
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must be an http(s) URL")
+    if parts.path.strip("/") == "" and not parts.query:
+        raise ValueError("must be the page itself, not a homepage")
+    return value
+
+
+def _source_name(value: str) -> str:
+    if _FILE_NAME.search(value):
+        raise ValueError("must name a publication, not a file")
+    return value
+
+
+class RegulationFact(BaseModel):
+    """One checked fact about a regulation, with its own provenance."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    topic: FactTopic
+    text: str = Field(min_length=1, max_length=600)
+    match: list[str] = Field(default_factory=list, max_length=20)
+    below_age: int | None = Field(default=None, ge=0, le=120)  # applies under this age only
+    indicative: bool = False
+    source_name: str = Field(min_length=1, max_length=300)
+    source_url: AnyHttpUrl
+    checked_on: date
+    review_by: date
+
+    _url = field_validator("source_url")(_deep_url)
+    _name = field_validator("source_name")(_source_name)
+
+    @model_validator(mode="after")
+    def _review_after_check(self) -> RegulationFact:
+        if self.review_by < self.checked_on:
+            raise ValueError("review_by is before checked_on")
+        return self
 
 
 class RegulationIn(BaseModel):
@@ -40,6 +106,13 @@ class RegulationIn(BaseModel):
     source_name: str = Field(min_length=1, max_length=300)
     source_url: AnyHttpUrl
     checked_on: IsoDate
+    review_by: IsoDate | None = None
+    min_age: int | None = Field(default=None, ge=0, le=120)
+    max_age: int | None = Field(default=None, ge=0, le=120)
+    facts: list[RegulationFact] = Field(default_factory=list, max_length=40)
+
+    _url = field_validator("source_url")(_deep_url)
+    _name = field_validator("source_name")(_source_name)
 
     @field_validator("kind")
     @classmethod
@@ -52,12 +125,14 @@ class RegulationIn(BaseModel):
     def _dates(self) -> RegulationIn:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValueError("valid_until is before valid_from")
+        if self.review_by and self.review_by < self.checked_on:
+            raise ValueError("review_by is before checked_on")
         return self
 
 
 class RegulationOut(RegulationIn):
     slug: str
-    status: str  # "open", "ended" or "not_started" on the day of the request
+    status: str  # "open", "ended" or "planned" on the day of the request
 
 
 class RegulationProblem(ValueError):
@@ -73,7 +148,7 @@ def status(regulation: Regulation, today: date) -> str:
     if regulation.valid_until is not None and regulation.valid_until < today:
         return "ended"
     if regulation.valid_from is not None and regulation.valid_from > today:
-        return "not_started"
+        return "planned"
     return "open"
 
 
@@ -110,6 +185,10 @@ def regulation_out(regulation: Regulation, today: date) -> RegulationOut:
         source_name=regulation.source_name,
         source_url=AnyHttpUrl(regulation.source_url),
         checked_on=regulation.checked_on,
+        review_by=regulation.review_by,
+        min_age=regulation.min_age,
+        max_age=regulation.max_age,
+        facts=[RegulationFact.model_validate(f) for f in regulation.facts],
     )
 
 
@@ -136,8 +215,9 @@ async def put_regulation(
     if regulation is None:
         regulation = Regulation(slug=slug)
         session.add(regulation)
-    values = body.model_dump()
-    values["source_url"] = str(body.source_url)
+    values = body.model_dump(mode="json")
+    for key in ("valid_from", "valid_until", "checked_on", "review_by"):
+        values[key] = getattr(body, key)
     for key, value in values.items():
         setattr(regulation, key, value)
     await session.flush()
@@ -182,6 +262,23 @@ async def find_regulation(session: AsyncSession, name: str) -> Regulation | None
     return choices[found[0]] if found else None
 
 
+async def open_regulations(
+    session: AsyncSession,
+    today: date,
+    *,
+    kinds: Sequence[str] = PAYING_KINDS,
+    country: str = "NL",
+    exclude: Sequence[str] = (),
+) -> list[Regulation]:
+    """Every regulation that is open today (never one whose end date has passed): the one list
+    that the alternatives, the wallet, careers and nudges offer from."""
+    return [
+        r
+        for r in await list_regulations(session)
+        if r.country == country and r.kind in kinds and r.slug not in exclude and r.is_open(today)
+    ]
+
+
 async def open_alternatives(
     session: AsyncSession, regulation: Regulation, today: date
 ) -> list[Regulation]:
@@ -204,11 +301,92 @@ async def open_alternatives(
             queue.extend(successor.replaced_by)
     if found:
         return found
-    return [
-        r
-        for r in await list_regulations(session)
-        if r.country == "NL"
-        and r.slug not in seen
-        and r.kind in ("subsidie", "lening", "budget", "fonds")
-        and r.is_open(today)
-    ]
+    return await open_regulations(session, today, exclude=sorted(seen))
+
+
+def facts_of(regulation: Regulation) -> list[RegulationFact]:
+    """The regulation's structured facts (validated again: the column is plain JSON)."""
+    return [RegulationFact.model_validate(f) for f in regulation.facts or []]
+
+
+@dataclass(frozen=True)
+class StaleItem:
+    """A regulation or one of its facts that is past its review date."""
+
+    slug: str
+    topic: str | None  # None: the regulation itself
+    review_by: date | None  # None: never given a review date (also stale)
+    source_url: str
+
+
+async def stale_items(session: AsyncSession, today: date) -> list[StaleItem]:
+    """What must be checked again: `review_by` before today (or missing)."""
+    items: list[StaleItem] = []
+    for regulation in await list_regulations(session):
+        if regulation.review_by is None or regulation.review_by < today:
+            items.append(
+                StaleItem(regulation.slug, None, regulation.review_by, regulation.source_url)
+            )
+        for fact in facts_of(regulation):
+            if fact.review_by < today:
+                items.append(
+                    StaleItem(
+                        regulation.slug, fact.topic.value, fact.review_by, str(fact.source_url)
+                    )
+                )
+    return items
+
+
+_WORDS = re.compile(r"[\w'&-]+", re.UNICODE)
+_MAX_WORDS = 5
+_MIN_FUZZY_KEY = 5  # shorter names ("stap", "oom", "llk") must match exactly
+
+
+async def named_in(session: AsyncSession, text: str) -> Regulation | None:
+    """The regulation a sentence is about: the one whose names occur most often in it (exactly,
+    or with a typo in names of five letters or more; a typo counts half), longer names counting
+    more."""
+    words = _WORDS.findall(fold(text))
+    if not words:
+        return None
+    names: dict[str, list[Regulation]] = {}
+    for regulation in await list_regulations(session):
+        for label in _names(regulation):
+            key = _key(label)
+            if key:
+                names.setdefault(key, [])
+                if regulation not in names[key]:
+                    names[key].append(regulation)
+    fuzzy_keys = [k for k in names if len(k) >= _MIN_FUZZY_KEY]
+    exact: dict[str, float] = {}
+    typo: dict[str, float] = {}
+    by_slug: dict[str, Regulation] = {}
+    used: set[tuple[int, int]] = set()
+    for size in range(min(_MAX_WORDS, len(words)), 0, -1):
+        for begin in range(len(words) - size + 1):
+            span = (begin, begin + size)
+            if any(a <= begin and begin + size <= b for a, b in used):
+                continue  # part of a longer name already found
+            key = _key(" ".join(words[begin : begin + size]))
+            if not key:
+                continue
+            hits = names.get(key)
+            scores = exact
+            if hits:
+                used.add(span)
+            elif len(key) >= _MIN_FUZZY_KEY + 1:
+                found = process.extractOne(key, fuzzy_keys, scorer=fuzz.ratio, score_cutoff=88)
+                hits = names[found[0]] if found else None
+                scores = typo
+            for regulation in hits or ():
+                by_slug[regulation.slug] = regulation
+                scores[regulation.slug] = scores.get(regulation.slug, 0.0) + 1 + len(key) / 100
+    # A name with a typo counts only for a regulation not named exactly, and for half.
+    scores = dict(exact)
+    for slug, score in typo.items():
+        if slug not in exact:
+            scores[slug] = score / 2
+    if not scores:
+        return None
+    best = max(scores, key=lambda slug: scores[slug])
+    return by_slug[best]

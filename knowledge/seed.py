@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation, OrgKind
@@ -40,7 +40,11 @@ logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEED_VERSION = 1
 SEED_KEY = "seed_version"
-LEERWERKLOKET_URL = "https://www.leerwerkloketten.nl"
+# The national Werkcentrum site points to each region's Werkcentrum or Leerwerkloket (the
+# Leerwerkloketten are merging into the Werkcentra). "leerwerkloketten.nl", used before, could
+# not be verified (../shared/facts/regulations.md, 2026-12-01).
+LEERWERKLOKET_URL = "https://www.werkcentrum.nl"
+_OLD_LEERWERKLOKET_URLS = ("https://www.leerwerkloketten.nl",)
 EXAMPLE_SOURCE = "example"
 # Version of knowledge/data/places_nl.csv: a newer one replaces the places table on start.
 PLACES_VERSION = 2
@@ -136,6 +140,11 @@ async def _taxonomy(session: AsyncSession) -> tuple[int, int]:
 
 async def _places(session: AsyncSession) -> tuple[int, int]:
     """Every place, region and province (again when the place data is newer than the table)."""
+    await session.execute(
+        update(Leerwerkloket)
+        .where(Leerwerkloket.url.in_(_OLD_LEERWERKLOKET_URLS))
+        .values(url=LEERWERKLOKET_URL)
+    )
     meta = await session.get(KbMeta, PLACES_KEY)
     if meta is not None and meta.value >= PLACES_VERSION:
         return 0, 0
@@ -200,21 +209,24 @@ def _area(name: str, kind: str, province: str, region: str) -> dict[str, Any]:
 
 
 async def _regulations(session: AsyncSession) -> int:
+    """Add the seed's regulations that are missing, and replace those the seed has checked more
+    recently than the stored copy (an admin's newer update is kept)."""
     data = yaml.safe_load((DATA_DIR / "regulations.yml").read_text(encoding="utf-8"))
     entries = data["regulations"]
-    added = 0
+    pending: list[tuple[str, RegulationIn]] = []
+    for entry in entries:
+        body = RegulationIn.model_validate({k: v for k, v in entry.items() if k != "slug"})
+        stored = await session.get(Regulation, entry["slug"])
+        if stored is None or stored.checked_on < body.checked_on:
+            pending.append((entry["slug"], body))
     # Two passes: a regulation may name a successor that comes later in the file.
-    pending = [e for e in entries if await session.get(Regulation, e["slug"]) is None]
-    for entry in pending:
-        body = RegulationIn.model_validate({k: v for k, v in entry.items() if k != "slug"})
+    for slug, body in pending:
         await put_regulation(
-            session=session, slug=entry["slug"], data=body.model_copy(update={"replaced_by": []})
+            session=session, slug=slug, data=body.model_copy(update={"replaced_by": []})
         )
-        added += 1
-    for entry in pending:
-        body = RegulationIn.model_validate({k: v for k, v in entry.items() if k != "slug"})
-        await put_regulation(session=session, slug=entry["slug"], data=body)
-    return added
+    for slug, body in pending:
+        await put_regulation(session=session, slug=slug, data=body)
+    return len(pending)
 
 
 async def _example_courses(session: AsyncSession) -> int:

@@ -246,7 +246,30 @@ async def test_regulations_are_for_admins(
     listed = (await client.get("/api/v1/regulations", headers=admin)).json()["items"]
     stap = next(r for r in listed if r["slug"] == "stap-budget")
     assert stap["status"] == "ended"
-    assert stap["checked_on"] == "2026-11-27"
+    assert stap["checked_on"] == "2026-12-01"
+    assert stap["review_by"] and stap["facts"][0]["source_url"].startswith("https://")
+
+
+async def test_admin_updates_a_fact_and_a_homepage_source_is_refused(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    llk = (await client.get("/api/v1/regulations/levenlanglerenkrediet", headers=admin)).json()
+    body = {k: v for k, v in llk.items() if k not in ("slug", "status")}
+    rate = next(f for f in body["facts"] if f["topic"] == "rate")
+    rate["text"] = "Voorbeeldtekst van een beheerder over de rente."
+    rate["checked_on"], rate["review_by"] = "2027-01-05", "2028-01-31"
+    updated = await client.put(
+        "/api/v1/regulations/levenlanglerenkrediet", json=body, headers=admin
+    )
+    assert updated.status_code == 200, updated.text
+    facts = updated.json()["facts"]
+    assert next(f for f in facts if f["topic"] == "rate")["review_by"] == "2028-01-31"
+    rate["source_url"] = "https://www.duo.nl/"
+    refused = await client.put(
+        "/api/v1/regulations/levenlanglerenkrediet", json=body, headers=admin
+    )
+    assert refused.status_code == 422
+    assert "homepage" in refused.text
 
 
 async def test_admin_writes_and_deletes_a_regulation(

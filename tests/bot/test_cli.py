@@ -134,3 +134,16 @@ def test_portal_link_prints_a_one_time_sign_in_link(tmp_path: Path) -> None:
     missing = run(["portal", "link", "--org", "999"], tmp_path)
     assert missing.returncode == 1
     assert "no organisation 999" in missing.stderr
+
+
+def test_kb_stale_lists_facts_past_their_review_date(tmp_path: Path) -> None:
+    fresh = run(["kb", "stale", "--on", "2026-12-02"], tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stdout.startswith("0 to check again")
+    later = run(["kb", "stale", "--on", "2027-02-01", "--json"], tmp_path)
+    assert later.returncode == 1, later.stderr
+    items = json.loads(later.stdout)
+    assert {"slug": "levenlanglerenkrediet", "fact": "rate"} in [
+        {"slug": i["slug"], "fact": i["fact"]} for i in items
+    ]
+    assert all(i["source_url"].startswith("https://") for i in items)

@@ -113,7 +113,8 @@ async def test_course_search_and_regulation_by_buttons(
     stap = messages[4].text or ""
     assert "STAP-budget bestaat niet meer" in stap
     assert "Dit kan nu wel:" in stap
-    assert "Gecontroleerd op 27 november 2026" in stap
+    assert "Gecontroleerd op 1 december 2026" in stap
+    assert "• Ontwikkeladvies" not in stap
 
 
 async def test_join_a_team_by_deep_link_and_see_the_credit(

@@ -85,7 +85,7 @@ async def test_regulations_have_source_date_and_validity(
         assert len(regulations) >= 10
         for regulation in regulations:
             assert regulation.source_url.startswith("https://")
-            assert regulation.checked_on == date(2026, 11, 27)
+            assert regulation.checked_on == date(2026, 12, 1)
         stap = await find_regulation(session, "STAP")
         assert stap is not None
         assert stap.valid_until == date(2023, 12, 31)
@@ -106,6 +106,9 @@ async def test_regulations_have_source_date_and_validity(
         ("O&O fonds", "o-en-o-fonds"),
         ("slim regeling", "slim-regeling"),
         ("werkkostenregling", "scholing-werkkostenregeling"),
+        ("werkcentrum", "werkcentrum"),
+        ("leerrekening", "leerrekening"),
+        ("Wij Techniek", "wij-techniek"),
     ],
 )
 async def test_find_regulation_by_name_and_misspelling(
