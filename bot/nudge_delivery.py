@@ -2,10 +2,12 @@
 
 APScheduler calls `tick()` every few seconds (the schedules themselves are rows in the
 database, so a restart loses none). A tick plans personal nudges, due reminders and campaigns,
-then sends due outbox rows in batches: each batch of rows is marked "sending" and committed before
-the sends, and the outcomes are written after them in one transaction, so nothing is sent twice
-after a clean stop (`stop()` lets the batch in flight finish); after a crash, rows still
-"sending" are sent again (at least once).
+then sends due outbox rows: it claims small slices under a lease (this process, until when) right
+before sending, keeps at most `NUDGE_CONCURRENCY` underway and writes each outcome right after
+its send. A clean stop lets the sends underway finish and gives back what was claimed but not
+sent, so nothing is sent twice; after a crash, another process takes the rows back once their
+lease has run out, so at most the messages literally underway (≤ the concurrency) go twice.
+Several processes share one outbox this way without taking each other's rows.
 429 is waited out by the rate limiter; 403 marks the user blocked and skips them; other
 errors are retried with backoff, then marked failed.
 """
@@ -13,17 +15,20 @@ errors are retried with backoff, then marked failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from actions.formatting import day, euro
+from bot._instance import new_instance_id
 from bot._rate_limit import LOW
 from bot._services import Services
 from core.db import utcnow
@@ -37,7 +42,7 @@ from services.outbox import (
     mark_final,
     mark_retry,
     mark_sent,
-    requeue_interrupted,
+    release,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +67,7 @@ class NudgeDelivery:
         *,
         clock: Callable[[], datetime] = utcnow,
         responses: ResponseCatalogue | None = None,
+        instance: str | None = None,
     ) -> None:
         self.services = services
         self.bot = bot
@@ -69,20 +75,30 @@ class NudgeDelivery:
         self.responses = responses or services.dialogue.responses
         settings = services.settings
         self.zone = settings.timezone
-        self.batch = settings.nudge_batch
-        self.concurrency = asyncio.Semaphore(settings.nudge_concurrency)
+        self.concurrency = settings.nudge_concurrency
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.chat_interval = timedelta(seconds=settings.telegram_chat_interval)
+        self.instance = instance or new_instance_id()
+        self.paid = settings.telegram_allow_paid_broadcast
         self._stopping = False
         self._running: asyncio.Task[None] | None = None
         self.sent = 0
+        # SQLite has one writer at a time: queue this process's outbox writes here instead of
+        # letting sixteen connections fight over the file lock (and time out under load).
+        sqlite = services.engine.dialect.name == "sqlite"
+        self._writes: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """One short transaction on the outbox."""
+        async with self._writes, self.services.sessions() as session, session.begin():
+            yield session
 
     async def recover(self) -> None:
-        """At start: rows a crashed process left "sending" go back in the queue."""
-        async with self.services.sessions() as session, session.begin():
-            count = await requeue_interrupted(session)
-        if count:
-            logger.warning(
-                "nudges: %d messages were in flight at the last stop; sending again", count
-            )
+        """Nothing to undo at start: rows of a process that died come back when their lease
+        runs out, and rows of a live process are never taken (see `services.outbox`)."""
 
     async def tick(self) -> None:
         """Plan what is due, then send everything due (the scheduler's job)."""
@@ -91,19 +107,39 @@ class NudgeDelivery:
         self._running = asyncio.current_task()
         try:
             now = self.clock()
-            async with self.services.sessions() as session, session.begin():
+            async with self._write() as session:
                 await plan_reminders(session, now)
                 await plan_personal(session, now, self.zone)
                 await queue_campaigns(session, now, self.zone)
-            while not self._stopping:
-                async with self.services.sessions() as session, session.begin():
-                    claimed = await claim_due(session, self.clock(), self.batch)
-                if not claimed:
-                    break
-                results = await asyncio.gather(*(self._deliver(m) for m in claimed))
-                await self._record(list(results))
+            await self._drain()
         finally:
             self._running = None
+
+    async def _drain(self) -> None:
+        """Keep up to `concurrency` messages underway, claiming small slices as places free up.
+
+        Only what is literally underway is claimed, so a hard crash can send at most
+        `concurrency` messages twice (sent, but the outcome not yet written).
+        """
+        underway: set[asyncio.Task[None]] = set()
+        while not self._stopping:
+            free = self.concurrency - len(underway)
+            if not underway or free >= max(1, self.concurrency // 2):
+                async with self._write() as session:
+                    claimed = await claim_due(
+                        session,
+                        self.clock(),
+                        free,
+                        owner=self.instance,
+                        lease=self.lease,
+                        chat_interval=self.chat_interval,
+                    )
+                underway.update(asyncio.create_task(self._send_one(m)) for m in claimed)
+            if not underway:
+                break
+            _, underway = await asyncio.wait(underway, return_when=asyncio.FIRST_COMPLETED)
+        if underway:
+            await asyncio.wait(underway)
 
     async def stop(self) -> None:
         """Stop taking new messages; let the ones being sent finish and be recorded."""
@@ -111,6 +147,15 @@ class NudgeDelivery:
         running = self._running
         if running is not None and running is not asyncio.current_task():
             await asyncio.wait({running}, timeout=30)
+
+    async def _send_one(self, message: Outgoing) -> None:
+        """Send one claimed message and write its outcome at once."""
+        if self._stopping:  # not sent yet: give it back for the next process
+            async with self._write() as session:
+                await release(session, [message.id], self.instance)
+            return
+        result = await self._deliver(message)
+        await self._record(result)
 
     # ------------------------------------------------------------------ one message
 
@@ -135,51 +180,47 @@ class NudgeDelivery:
         return text, InlineKeyboardMarkup(buttons) if buttons else None
 
     async def _deliver(self, message: Outgoing) -> _Result:
-        async with self.concurrency:
-            if self._stopping:  # not sent yet: leave it for the next start
-                return _Result(message, OutboxStatus.QUEUED, "stopping", self.clock())
-            text, keyboard = self.render(message)
-            try:
-                await self.bot.send_message(
-                    chat_id=int(message.chat_id),
-                    text=text,
-                    reply_markup=keyboard,
-                    rate_limit_args={"priority": LOW},
-                )
-            except Forbidden:
-                return _Result(message, OutboxStatus.BLOCKED, "forbidden")
-            except RetryAfter as exc:  # still too many after the limiter's retries
-                pause = exc.retry_after
-                seconds = pause if isinstance(pause, int | float) else pause.total_seconds()
-                retry_at = self.clock() + timedelta(seconds=seconds)
-                return _Result(message, OutboxStatus.QUEUED, "retry_after", retry_at)
-            except BadRequest as exc:
-                return _Result(message, OutboxStatus.FAILED, f"bad request: {exc.message}")
-            except TelegramError as exc:  # network trouble, server errors: try again later
-                if message.attempts >= MAX_ATTEMPTS:
-                    return _Result(message, OutboxStatus.FAILED, type(exc).__name__)
-                retry_at = self.clock() + timedelta(seconds=2**message.attempts)
-                return _Result(message, OutboxStatus.QUEUED, type(exc).__name__, retry_at)
-            return _Result(message, OutboxStatus.SENT)
+        text, keyboard = self.render(message)
+        try:
+            await self.bot.send_message(
+                chat_id=int(message.chat_id),
+                text=text,
+                reply_markup=keyboard,
+                rate_limit_args={"priority": LOW},
+                allow_paid_broadcast=self.paid or None,
+            )
+        except Forbidden:
+            return _Result(message, OutboxStatus.BLOCKED, "forbidden")
+        except RetryAfter as exc:  # still too many after the limiter's retries
+            pause = exc.retry_after
+            seconds = pause if isinstance(pause, int | float) else pause.total_seconds()
+            retry_at = self.clock() + timedelta(seconds=seconds)
+            return _Result(message, OutboxStatus.QUEUED, "retry_after", retry_at)
+        except BadRequest as exc:
+            return _Result(message, OutboxStatus.FAILED, f"bad request: {exc.message}")
+        except TelegramError as exc:  # network trouble, server errors: try again later
+            if message.attempts >= MAX_ATTEMPTS:
+                return _Result(message, OutboxStatus.FAILED, type(exc).__name__)
+            retry_at = self.clock() + timedelta(seconds=2**message.attempts)
+            return _Result(message, OutboxStatus.QUEUED, type(exc).__name__, retry_at)
+        return _Result(message, OutboxStatus.SENT)
 
-    async def _record(self, results: list[_Result]) -> None:
-        """Write a batch's outcomes in one transaction."""
+    async def _record(self, result: _Result) -> None:
+        """Write one message's outcome (right after its send)."""
         now = self.clock()
-        async with self.services.sessions() as session, session.begin():
-            for result in results:
-                message = result.message
-                if result.status == OutboxStatus.SENT:
-                    await mark_sent(session, message.id, now)
-                    self.sent += 1
-                    continue
-                if result.error != "stopping":
-                    logger.info("nudges: message %d not sent (%s)", message.id, result.error)
-                if result.retry_at is not None:
-                    await mark_retry(session, message.id, result.retry_at, result.error or "")
-                    continue
-                await mark_final(session, message.id, result.status, result.error or "")
-                if result.status == OutboxStatus.BLOCKED:
-                    await block_user(session, message.user_id)
+        message = result.message
+        async with self._write() as session:
+            if result.status == OutboxStatus.SENT:
+                await mark_sent(session, message.id, now)
+                self.sent += 1
+                return
+            logger.info("nudges: message %d not sent (%s)", message.id, result.error)
+            if result.retry_at is not None:
+                await mark_retry(session, message.id, result.retry_at, result.error or "")
+                return
+            await mark_final(session, message.id, result.status, result.error or "")
+            if result.status == OutboxStatus.BLOCKED:
+                await block_user(session, message.user_id)
 
 
 @dataclass(frozen=True)

@@ -42,15 +42,29 @@ class Settings(BaseSettings):
     telegram_max_per_second: int = Field(default=30, ge=0, alias="TELEGRAM_MAX_PER_SECOND")
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     telegram_group_per_minute: int = Field(default=20, ge=0, alias="TELEGRAM_GROUP_PER_MINUTE")
-    # The nudge engine: how often it looks for due messages, and how many it sends at once.
+    # The nudge engine: how often it looks for due messages, and how many it has underway at once.
     nudge_tick_seconds: float = Field(default=5.0, gt=0, alias="NUDGE_TICK_SECONDS")
-    nudge_batch: int = Field(default=500, ge=1, alias="NUDGE_BATCH")
     nudge_concurrency: int = Field(default=16, ge=1, alias="NUDGE_CONCURRENCY")
+    # How long a claim on an outbox row or an inbox update holds before another process may take
+    # it back (only a process that died holds one that long).
+    lease_seconds: float = Field(default=60.0, gt=0, alias="LEERLOOP_LEASE_SECONDS")
+    # Telegram's paid broadcasts: up to 1000 messages/s, charged in Stars. Off unless chosen.
+    telegram_allow_paid_broadcast: bool = Field(
+        default=False, alias="TELEGRAM_ALLOW_PAID_BROADCAST"
+    )
+    # Replies: a burst of this many to one chat at once, then one per chat interval.
+    telegram_chat_burst: int = Field(default=5, ge=1, alias="TELEGRAM_CHAT_BURST")
+    # Shared rate limits across processes: Redis when set, else PostgreSQL (SQLite: one process).
+    redis_url: SecretStr | None = Field(default=None, alias="REDIS_URL")
     # Example courses (clearly marked) on first start; set false for a production catalogue.
     seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
 
     @field_validator(
-        "telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", mode="before"
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "telegram_webhook_url",
+        "redis_url",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
