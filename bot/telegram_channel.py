@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot._http_request import AiohttpRequest
-from bot._rate_limit import PriorityRateLimiter
+from bot._rate_limit import PriorityRateLimiter, shared_limits
 from bot._services import Services
 from core.models import Channel
 from dialogues import AttachmentKind, IncomingMessage, Reply
@@ -61,9 +61,18 @@ class TelegramChannel:
             .base_file_url(f"{root}/file/bot")
             .rate_limiter(
                 PriorityRateLimiter(
-                    max_per_second=settings.telegram_max_per_second,
+                    broadcast_per_second=settings.telegram_max_per_second,
                     chat_interval=settings.telegram_chat_interval,
                     group_per_minute=settings.telegram_group_per_minute,
+                    chat_burst=settings.telegram_chat_burst,
+                    allow_paid_broadcast=settings.telegram_allow_paid_broadcast,
+                    shared=shared_limits(
+                        engine=services.engine,
+                        redis_url=(
+                            settings.redis_url.get_secret_value() if settings.redis_url else None
+                        ),
+                        token=settings.telegram_bot_token.get_secret_value(),
+                    ),
                 )
             )
             # aiohttp under python-telegram-bot: far less CPU per message than httpx, and room

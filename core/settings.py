@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Amsterdam", alias="LEERLOOP_TIMEZONE")
     export_dir: str = Field(default="./var/exports", alias="LEERLOOP_EXPORT_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
-    # Telegram's flood limits (0 = no limit, e.g. against a local test server).
+    # Telegram's flood limits: broadcasts (nudges, campaigns) per second overall, per chat, per
+    # group (0 = no limit, e.g. against a local test server). Replies are limited per chat only.
     telegram_max_per_second: int = Field(default=30, ge=0, alias="TELEGRAM_MAX_PER_SECOND")
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     telegram_group_per_minute: int = Field(default=20, ge=0, alias="TELEGRAM_GROUP_PER_MINUTE")
