@@ -43,6 +43,7 @@ from services.outbox import (
     mark_retry,
     mark_sent,
     release,
+    renew,
 )
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,24 @@ class NudgeDelivery:
         `concurrency` messages twice (sent, but the outcome not yet written).
         """
         underway: set[asyncio.Task[None]] = set()
+        renewing = asyncio.create_task(self._renew_leases())
+        try:
+            await self._send_all(underway)
+        finally:
+            if underway:
+                await asyncio.wait(underway)
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _renew_leases(self) -> None:
+        """Every third of a lease, extend this process's leases (only a dead process loses them)."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self._write() as session:
+                await renew(session, self.instance, self.clock() + self.lease)
+
+    async def _send_all(self, underway: set[asyncio.Task[None]]) -> None:
         while not self._stopping:
             free = self.concurrency - len(underway)
             if not underway or free >= max(1, self.concurrency // 2):
@@ -137,9 +156,11 @@ class NudgeDelivery:
                 underway.update(asyncio.create_task(self._send_one(m)) for m in claimed)
             if not underway:
                 break
-            _, underway = await asyncio.wait(underway, return_when=asyncio.FIRST_COMPLETED)
-        if underway:
-            await asyncio.wait(underway)
+            done, _ = await asyncio.wait(underway, return_when=asyncio.FIRST_COMPLETED)
+            underway -= done
+            for task in done:
+                if task.exception() is not None:
+                    logger.error("nudges: a send failed", exc_info=task.exception())
 
     async def stop(self) -> None:
         """Stop taking new messages; let the ones being sent finish and be recorded."""

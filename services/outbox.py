@@ -161,6 +161,16 @@ async def release(session: AsyncSession, outbox_ids: list[int], owner: str) -> i
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def renew(session: AsyncSession, owner: str, until: datetime) -> int:
+    """Extend the leases `owner` holds: a live process keeps its rows however slow a send is."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.lease_owner == owner, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(lease_until=until)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def mark_final(
     session: AsyncSession, outbox_id: int, status: OutboxStatus, error: str
 ) -> None:
