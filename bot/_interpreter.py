@@ -7,7 +7,9 @@ the bot answers commands and buttons at once, and the first free-text message wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -36,8 +38,35 @@ class NluInterpreter:
 
     @classmethod
     def in_background(cls) -> NluInterpreter:
-        """Start loading in a worker thread; call inside a running event loop."""
-        return cls(asyncio.ensure_future(asyncio.to_thread(_load)))
+        """Start loading in a daemon thread; call inside a running event loop.
+
+        A daemon thread, not the loop's executor: a process told to stop (SIGTERM) while the
+        model still loads ends at once instead of waiting for the load to finish.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[NluModel] = loop.create_future()
+
+        def settle(result: NluModel | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                assert result is not None
+                future.set_result(result)
+
+        def run() -> None:
+            try:
+                model = _load()
+            except BaseException as exc:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                    loop.call_soon_threadsafe(settle, None, exc)
+                return
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, model, None)
+
+        threading.Thread(target=run, name="nlu-load", daemon=True).start()
+        return cls(future)
 
     @property
     def model(self) -> NluModel:

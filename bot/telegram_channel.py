@@ -1,15 +1,30 @@
 """The Telegram channel (python-telegram-bot 22): updates in, neutral replies out.
 
 Polling for development, a webhook (checked by the FastAPI app with Telegram's secret-token
-header) for production. The Bot API base URL is configurable for local Bot API servers and tests.
+header) for production. Either way every update is first stored in the inbox
+(`services.inbox`, unique by `update_id`) and then handled from there: exactly once per update,
+one chat's updates in order, different chats at once, across any number of processes. Only one
+process per token polls (it holds a PostgreSQL advisory lock). The Bot API base URL is
+configurable for local Bot API servers and tests.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import logging
+from asyncio import FIRST_COMPLETED
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -26,15 +41,18 @@ from telegram.ext import (
 )
 
 from bot._http_request import AiohttpRequest
+from bot._instance import new_instance_id
 from bot._rate_limit import PriorityRateLimiter, shared_limits
 from bot._services import Services
-from core.models import Channel
-from dialogues import AttachmentKind, IncomingMessage, Reply
-from services import mark_blocked
+from core.db import utcnow
+from core.models import Channel, UpdateStatus
+from dialogues import Attachment, AttachmentKind, Button, IncomingMessage, Reply
+from services import inbox, mark_blocked
 
 logger = logging.getLogger(__name__)
 
 PHOTO_CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
+ALLOWED_UPDATES = ("message", "callback_query")
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -45,14 +63,70 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-class TelegramChannel:
-    """Builds the PTB application and connects it to the dialogue manager."""
+def _encode_replies(replies: list[Reply]) -> list[Any]:
+    """Replies as JSON, kept in the inbox until they are sent."""
+    encoded: list[Any] = []
+    for reply in replies:
+        item: dict[str, Any] = {
+            "text": reply.text,
+            "buttons": [[b.label, b.payload] for b in reply.buttons],
+        }
+        if reply.attachment is not None:
+            a = reply.attachment
+            item["attachment"] = {
+                "filename": a.filename,
+                "content": inbox.encode_bytes(a.content),
+                "mime_type": a.mime_type,
+                "kind": a.kind.value,
+                "caption": a.caption,
+            }
+        encoded.append(item)
+    return encoded
 
-    def __init__(self, services: Services) -> None:
+
+def _decode_replies(encoded: list[Any]) -> list[Reply]:
+    replies = []
+    for item in encoded:
+        attachment = None
+        if item.get("attachment"):
+            a = item["attachment"]
+            attachment = Attachment(
+                filename=a["filename"],
+                content=inbox.decode_bytes(a["content"]),
+                mime_type=a["mime_type"],
+                kind=AttachmentKind(a["kind"]),
+                caption=a["caption"],
+            )
+        buttons = tuple(Button(label, payload) for label, payload in item["buttons"])
+        replies.append(Reply(text=item["text"], buttons=buttons, attachment=attachment))
+    return replies
+
+
+class TelegramChannel:
+    """Builds the PTB application and connects it to the dialogue manager through the inbox."""
+
+    max_concurrent = 64  # updates of different chats handled at once by one process
+    poll_seconds = 0.5  # how often to look for updates another process stored
+    leader_retry_seconds = 2.0
+
+    def __init__(self, services: Services, *, instance: str | None = None) -> None:
         settings = services.settings
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.services = services
+        self.instance = instance or new_instance_id()
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.ready = False
+        self.polling = False
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._handler_task: asyncio.Task[Any] | None = None
+        self._leader: AsyncConnection | None = None
+        sqlite = services.engine.dialect.name == "sqlite"
+        self._writes: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
         root = settings.telegram_api_base_url
         self.app = (
             ApplicationBuilder()
@@ -88,7 +162,8 @@ class TelegramChannel:
     # ------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Connect, publish the Dutch command menu, then poll or register the webhook."""
+        """Connect, publish the Dutch command menu, register the webhook or start polling
+        (one process per token polls), and handle stored updates."""
         settings = self.services.settings
         await self.app.initialize()
         await self.app.bot.set_my_commands(
@@ -100,43 +175,220 @@ class TelegramChannel:
             await self.app.bot.set_webhook(
                 url=settings.telegram_webhook_url,
                 secret_token=settings.telegram_webhook_secret.get_secret_value(),
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=list(ALLOWED_UPDATES),
             )
             logger.info("telegram: webhook registered")
         else:
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(allowed_updates=["message", "callback_query"])
-            logger.info("telegram: polling")
+            self._tasks.append(asyncio.create_task(self._poll_when_leader()))
+        self._tasks.append(asyncio.create_task(self._handle_stored()))
+        self._tasks.append(asyncio.create_task(self._renew_leases()))
+        self.ready = True
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        """Stop polling and taking stored updates; let the ones underway finish (drain)."""
+        self.ready = False
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            if task is not self._handler_task:
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._leader is not None:
+            await self._leader.close()
+            self._leader = None
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
 
     async def feed_webhook_update(self, data: dict[str, object]) -> None:
-        """Queue an update that arrived on the webhook."""
-        update = Update.de_json(data, self.app.bot)
-        await self.app.update_queue.put(update)
+        """Store an update that arrived on the webhook (before Telegram hears 200)."""
+        if not isinstance(data.get("update_id"), int):
+            raise ValueError("an update has an integer update_id")
+        async with self._write() as session:
+            await inbox.store(session, dict(data), utcnow())
+        self._wake.set()
+
+    # ------------------------------------------------------ polling, one process per token
+
+    async def _poll_when_leader(self) -> None:
+        """Poll only while this process holds the token's lock (PostgreSQL advisory lock; on
+        SQLite there is only one process). A dead leader's lock goes with its connection."""
+        engine = self.services.engine
+        while not self._stopping:
+            if engine.dialect.name == "postgresql":
+                conn = await engine.connect()
+                key = int.from_bytes(
+                    hashlib.sha256(self.app.bot.token.encode()).digest()[:8], "big", signed=True
+                )
+                got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+                await conn.commit()
+                if not got:
+                    await conn.close()
+                    await asyncio.sleep(self.leader_retry_seconds)
+                    continue
+                self._leader = conn
+            logger.info("telegram: polling (this process holds the token)")
+            self.polling = True
+            try:
+                await self._poll()
+            finally:
+                self.polling = False
+            return
+
+    async def _poll(self) -> None:
+        """getUpdates; each batch is stored before the next call tells Telegram it was received."""
+        offset: int | None = None
+        while not self._stopping:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=10, allowed_updates=list(ALLOWED_UPDATES)
+                )
+            except TelegramError as exc:
+                logger.warning("telegram: polling failed (%s); trying again", type(exc).__name__)
+                await asyncio.sleep(1.0)
+                continue
+            if not updates:
+                continue
+            try:
+                async with self._write() as session:
+                    for update in updates:
+                        await inbox.store(session, update.to_dict(), utcnow())
+            except SQLAlchemyError as exc:  # not stored: ask for the same updates again
+                logger.warning("telegram: could not store updates (%s)", type(exc).__name__)
+                await asyncio.sleep(1.0)
+                continue
+            offset = updates[-1].update_id + 1
+            self._wake.set()
+
+    # ---------------------------------------------------------- handling stored updates
+
+    async def _handle_stored(self) -> None:
+        """Claim stored updates (oldest open one per chat) and handle them concurrently."""
+        self._handler_task = asyncio.current_task()
+        underway: set[asyncio.Task[None]] = set()
+        waker: asyncio.Task[bool] | None = None
+        try:
+            while not self._stopping:
+                free = self.max_concurrent - len(underway)
+                if free > 0:
+                    self._wake.clear()
+                    try:
+                        async with self._write() as session:
+                            claimed = await inbox.claim(
+                                session, utcnow(), free, owner=self.instance, lease=self.lease
+                            )
+                    except SQLAlchemyError as exc:  # database busy or away: look again soon
+                        logger.warning("telegram: inbox not reachable (%s)", type(exc).__name__)
+                        await asyncio.sleep(self.poll_seconds)
+                        continue
+                    underway.update(asyncio.create_task(self._handle_one(u)) for u in claimed)
+                    if len(claimed) == free:
+                        continue
+                if waker is None or waker.done():
+                    waker = asyncio.create_task(self._wake.wait())
+                done, _ = await asyncio.wait(
+                    {waker, *underway}, timeout=self.poll_seconds, return_when=FIRST_COMPLETED
+                )
+                underway -= done
+        finally:
+            if waker is not None:
+                waker.cancel()
+            if underway:
+                await asyncio.wait(underway, timeout=30)
+
+    async def _renew_leases(self) -> None:
+        """Every third of a lease, extend this process's leases on the updates it handles."""
+        while not self._stopping:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self._write() as session:
+                    await inbox.renew(session, self.instance, utcnow() + self.lease)
+            except SQLAlchemyError as exc:
+                logger.warning("telegram: could not renew leases (%s)", type(exc).__name__)
+
+    async def _handle_one(self, stored: inbox.StoredUpdate) -> None:
+        """One update: the turn (once), its replies, then done."""
+        update = Update.de_json(stored.payload, self.app.bot)
+        chat = update.effective_chat
+        try:
+            if stored.status == UpdateStatus.HANDLED and stored.replies is not None:
+                replies = _decode_replies(stored.replies)
+            else:
+                replies = await self._turn(update, stored.update_id)
+            if chat is not None and replies:
+                await self._send_replies(chat.id, replies)
+        except Exception as exc:
+            await self._failed(update, exc)
+        finally:
+            for _ in range(5):  # the turn is committed: insist on recording the end
+                try:
+                    async with self._write() as session:
+                        await inbox.mark_done(session, stored.update_id, utcnow())
+                    break
+                except SQLAlchemyError:
+                    await asyncio.sleep(1.0)
+            self._wake.set()  # the chat's next update may be waiting
+
+    async def _turn(self, update: Update, update_id: int | None) -> list[Reply]:
+        incoming = await self._incoming(update)
+        if incoming is None:
+            return []
+
+        async def handled(session: AsyncSession, replies: list[Reply]) -> None:
+            if update_id is not None:
+                await inbox.mark_handled(session, update_id, _encode_replies(replies))
+
+        return await self.services.dialogue.handle(incoming, before_commit=handled)
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        async with self._writes, self.services.sessions() as session, session.begin():
+            yield session
 
     # -------------------------------------------------------------- handlers
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pass a typed message (or command) to the dialogue manager."""
-        message = update.effective_message
-        chat = update.effective_chat
-        if message is None or chat is None or message.text is None:
-            return
-        await self._converse(update, chat.id, text=message.text)
+        await self._answer(update)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button press, mark the choice in the message, pass it on."""
-        query = update.callback_query
+        await self._answer(update)
+
+    async def _answer(self, update: Update) -> None:
         chat = update.effective_chat
-        if query is None or chat is None:
-            return
-        await query.answer()
+        replies = await self._turn(update, None)
+        if chat is not None:
+            await self._send_replies(chat.id, replies)
+
+    async def _incoming(self, update: Update) -> IncomingMessage | None:
+        """The neutral message for a typed text or a button press (which is answered here)."""
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        user = update.effective_user
+        name = user.first_name if user is not None else None
+        query = update.callback_query
+        if query is not None:
+            try:
+                await query.answer()
+                await self._mark_choice(query)
+            except TelegramError:  # an old press (handled again after a restart): go on
+                logger.info("telegram: could not answer a button press")
+            return IncomingMessage(
+                channel=Channel.TELEGRAM,
+                external_id=str(chat.id),
+                payload=query.data,
+                display_name=name,
+            )
+        message = update.effective_message
+        if message is None or message.text is None:
+            return None
+        return IncomingMessage(
+            channel=Channel.TELEGRAM, external_id=str(chat.id), text=message.text, display_name=name
+        )
+
+    async def _mark_choice(self, query: CallbackQuery) -> None:
         if isinstance(query.message, Message) and query.message.text:
             label = next(
                 (
@@ -154,21 +406,9 @@ class TelegramChannel:
             if label is not None:
                 # Keep the question, drop the buttons and show what was chosen.
                 await query.edit_message_text(f"{query.message.text}\n\n→ {label}")
-        await self._converse(update, chat.id, payload=query.data)
 
-    async def _converse(
-        self, update: Update, chat_id: int, *, text: str | None = None, payload: str | None = None
-    ) -> None:
-        """Hand the neutral message to the dialogue manager and send its replies."""
-        user = update.effective_user
-        incoming = IncomingMessage(
-            channel=Channel.TELEGRAM,
-            external_id=str(chat_id),
-            text=text,
-            payload=payload,
-            display_name=user.first_name if user is not None else None,
-        )
-        replies = await self.services.dialogue.handle(incoming)
+    async def _send_replies(self, chat_id: int, replies: list[Reply]) -> None:
+        """Render neutral replies for Telegram and send them."""
         bot = self.app.bot
         for reply in replies:
             if reply.attachment is not None and reply.attachment.kind == AttachmentKind.PHOTO:
@@ -189,6 +429,11 @@ class TelegramChannel:
                 await bot.send_message(
                     chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply)
                 )
+
+    async def _failed(self, update: Update, error: Exception) -> None:
+        """A stored update failed: the same as PTB's error handler does for a direct one."""
+        context = ContextTypes.DEFAULT_TYPE.from_error(update, error, self.app)  # type: ignore[arg-type]
+        await self.on_error(update, context)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without personal data and tell the user something went wrong."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -145,8 +145,17 @@ class DialogueManager:
 
     # ----------------------------------------------------------------- public
 
-    async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Process one message from a user and return what the bot says back."""
+    async def handle(
+        self,
+        message: IncomingMessage,
+        *,
+        before_commit: Callable[[AsyncSession, list[Reply]], Awaitable[None]] | None = None,
+    ) -> list[Reply]:
+        """Process one message from a user and return what the bot says back.
+
+        `before_commit` runs in the turn's transaction with its replies (a channel's inbox
+        records "handled" there, so a turn never runs twice for one update).
+        """
         async with self.sessions() as session, session.begin():
             user = await get_or_create_user(
                 session=session, channel=message.channel, external_id=message.external_id
@@ -174,6 +183,8 @@ class DialogueManager:
                     session.add(ConversationState(user_id=user.id, state=state.to_json()))
                 else:
                     row.state = state.to_json()
+            if before_commit is not None:
+                await before_commit(session, turn.replies)
         return turn.replies
 
     async def understand(self, turn: _Turn, text: str) -> Understanding | None:
