@@ -23,17 +23,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from actions.formatting import day, euro
 from bot._instance import new_instance_id
-from bot._rate_limit import LOW
 from bot._services import Services
+from bot.telegram_channel import send_reply
 from core.db import utcnow
 from core.models import OutboxStatus
-from dialogues import ResponseCatalogue
+from dialogues import Button, Reply, ResponseCatalogue, RunCommand, encode
 from services.nudges import plan_personal, plan_reminders, queue_campaigns
 from services.outbox import (
     Outgoing,
@@ -180,7 +179,8 @@ class NudgeDelivery:
 
     # ------------------------------------------------------------------ one message
 
-    def render(self, message: Outgoing) -> tuple[str, InlineKeyboardMarkup | None]:
+    def render(self, message: Outgoing) -> Reply:
+        """The neutral reply for an outbox row; the channel renders it like any chat reply."""
         payload = message.payload
         values: dict[str, Any] = dict(payload.get("values", {}))
         if "amount_cents" in values:
@@ -190,26 +190,19 @@ class NudgeDelivery:
         for name, part in (payload.get("parts") or {}).items():
             values[name] = self.responses.render(part["key"], part.get("values", {}))
         text = self.responses.render(payload["key"], values)
-        buttons = [
-            [
-                InlineKeyboardButton(
-                    self.responses.render(label), callback_data=f"/nudge {verb} {message.id}"
-                )
-            ]
+        buttons = tuple(
+            Button(
+                self.responses.render(label),
+                encode(RunCommand("nudge", f"{verb} {message.id}")),
+            )
             for label, verb in _BUTTONS.get(message.kind, ())
-        ]
-        return text, InlineKeyboardMarkup(buttons) if buttons else None
+        )
+        return Reply(text=text, buttons=buttons)
 
     async def _deliver(self, message: Outgoing) -> _Result:
-        text, keyboard = self.render(message)
+        reply = self.render(message)
         try:
-            await self.bot.send_message(
-                chat_id=int(message.chat_id),
-                text=text,
-                reply_markup=keyboard,
-                rate_limit_args={"priority": LOW},
-                allow_paid_broadcast=self.paid or None,
-            )
+            await send_reply(self.bot, int(message.chat_id), reply, broadcast=True, paid=self.paid)
         except Forbidden:
             return _Result(message, OutboxStatus.BLOCKED, "forbidden")
         except RetryAfter as exc:  # still too many after the limiter's retries

@@ -36,13 +36,14 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
 
 from bot._http_request import AiohttpRequest
 from bot._instance import new_instance_id
-from bot._rate_limit import PriorityRateLimiter, shared_limits
+from bot._rate_limit import LOW, PriorityRateLimiter, shared_limits
 from bot._services import Services
 from core.db import utcnow
 from core.models import Channel, UpdateStatus
@@ -61,6 +62,41 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.payload)] for b in reply.buttons]
     )
+
+
+async def send_reply(
+    bot: ExtBot[Any],
+    chat_id: int,
+    reply: Reply,
+    *,
+    broadcast: bool = False,
+    paid: bool = False,
+) -> None:
+    """The one Telegram rendering of a neutral `Reply`, for chat replies and broadcasts alike
+    (nudges and campaigns pass `broadcast=True`: the rate limiter's background class)."""
+    extra: dict[str, Any] = {}
+    if broadcast:
+        extra["rate_limit_args"] = {"priority": LOW}
+        if paid:
+            extra["allow_paid_broadcast"] = True
+    if reply.attachment is not None and reply.attachment.kind == AttachmentKind.PHOTO:
+        await bot.send_photo(
+            chat_id=chat_id,
+            photo=InputFile(reply.attachment.content, filename=reply.attachment.filename),
+            caption=reply.text[:PHOTO_CAPTION_LIMIT] or None,
+            **extra,
+        )
+    elif reply.attachment is not None:
+        await bot.send_document(
+            chat_id=chat_id,
+            document=InputFile(reply.attachment.content, filename=reply.attachment.filename),
+            caption=reply.text or None,
+            **extra,
+        )
+    else:
+        await bot.send_message(
+            chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply), **extra
+        )
 
 
 def _encode_replies(replies: list[Reply]) -> list[Any]:
@@ -409,26 +445,8 @@ class TelegramChannel:
 
     async def _send_replies(self, chat_id: int, replies: list[Reply]) -> None:
         """Render neutral replies for Telegram and send them."""
-        bot = self.app.bot
         for reply in replies:
-            if reply.attachment is not None and reply.attachment.kind == AttachmentKind.PHOTO:
-                await bot.send_photo(
-                    chat_id=chat_id,
-                    photo=InputFile(reply.attachment.content, filename=reply.attachment.filename),
-                    caption=reply.text[:PHOTO_CAPTION_LIMIT] or None,
-                )
-            elif reply.attachment is not None:
-                await bot.send_document(
-                    chat_id=chat_id,
-                    document=InputFile(
-                        reply.attachment.content, filename=reply.attachment.filename
-                    ),
-                    caption=reply.text or None,
-                )
-            else:
-                await bot.send_message(
-                    chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply)
-                )
+            await send_reply(self.app.bot, chat_id, reply)
 
     async def _failed(self, update: Update, error: Exception) -> None:
         """A stored update failed: the same as PTB's error handler does for a direct one."""
