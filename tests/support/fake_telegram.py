@@ -62,6 +62,9 @@ class FakeTelegram:
         self.blocked_chats: set[int] = set()
         # Like Telegram's flood control: more than this many messages in one second -> 429.
         self.max_per_second: int | None = None
+        # Which chats count toward it (None: all). A benchmark counts only broadcast chats, as
+        # replies to people chatting are limited per chat, not by the bulk 30/s.
+        self.flood_chats: range | None = None
         self.too_many: int = 0
         self._recent: deque[float] = deque()
         self._runner: web.AppRunner | None = None
@@ -118,6 +121,9 @@ class FakeTelegram:
     async def _config(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.max_per_second = body.get("max_per_second")
+        if body.get("flood_chats"):
+            first, last = body["flood_chats"]
+            self.flood_chats = range(int(first), int(last))
         return web.json_response({"ok": True})
 
     async def _push_route(self, request: web.Request) -> web.Response:
@@ -327,7 +333,8 @@ class FakeTelegram:
                 },
                 status=403,
             )
-        if self.max_per_second is not None:
+        counted = self.flood_chats is None or chat_id in self.flood_chats
+        if self.max_per_second is not None and counted:
             now = time.monotonic()
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()
