@@ -78,6 +78,10 @@ class CampaignCounts(BaseModel):
     failed: int
     blocked: int
     opted_out: int
+    attempts: int = Field(
+        description="send attempts over all recipients (a message resent after a crash counts "
+        "once in `sent`, twice here)"
+    )
 
 
 class TeamIn(BaseModel):

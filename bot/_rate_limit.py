@@ -1,25 +1,35 @@
-"""Telegram's flood limits for everything the bot sends, with replies to people first.
+"""Telegram's flood limits as Telegram defines them, shared by every process of one bot token.
 
-One limiter for the whole bot (python-telegram-bot's `BaseRateLimiter`): at most
-`max_per_second` messages in any one-second window overall, `group_per_minute` per group chat,
-and, for background messages (nudges, campaigns: `rate_limit_args={"priority": "low"}`), at most
-one per `chat_interval` seconds per chat, spread evenly over the second and leaving one place per
-second free. A reply to someone who is chatting always goes before waiting background messages,
-so a campaign does not slow the conversation down. A 429
-(`RetryAfter`) pauses all sending for the time Telegram asks, then the request is retried.
+- **Broadcasts** (nudges, campaigns: `rate_limit_args={"priority": "low"}`): at most
+  `broadcast_per_second` overall (30; with `allow_paid_broadcast` up to 1,000), one per
+  `chat_interval` seconds per chat and `group_per_minute` per group. The overall and group
+  limits are shared by all processes (`SharedLimits`: PostgreSQL or Redis); one message per
+  person underway across processes is kept by the outbox claim (`services.outbox`).
+- **Replies** to someone who is chatting: per chat only, a burst of `chat_burst` and then one
+  per `chat_interval` (a token bucket), never capped overall: Telegram's 30/s is for bulk
+  notifications. A waiting reply always goes before a waiting broadcast of this process.
+- A **429** (`RetryAfter`) pauses everyone, in every process, for the `retry_after` Telegram
+  asks; then the request is retried.
+
+Broadcast slots are reserved with GCRA (the generic cell rate algorithm: one "theoretical
+arrival time" per key, moved on by one interval per message, on the shared server's clock), so
+three processes together send at the rate one would, spaced evenly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -27,128 +37,300 @@ logger = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 LOW = "low"
+PAID_BROADCAST_PER_SECOND = 1000
 _MAX_TRACKED_CHATS = 10_000
+# Broadcasts are paced a little under the limit, so that network jitter between reserving a slot
+# and the request reaching Telegram never puts 31 messages into one second.
+HEADROOM = 0.985
+PAUSE = "pause"
 
 
-class _Window:
-    """At most `limit` requests in any `period` seconds, as the server sees them.
+class SharedLimits(Protocol):
+    """Where the processes of one bot token meet: GCRA slots and the 429 pause."""
 
-    A request holds its place from when it may start until it has finished; the period is
-    counted from when it finished. So however long a request is underway, two requests that
-    are `limit` places apart arrive at the server at least `period` apart.
+    name: str
+
+    async def reserve(self, key: str, interval: float) -> float:
+        """Take the next slot of `key` (one per `interval` s, after any pause); seconds to wait."""
+
+    async def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends for `seconds`."""
+
+    async def paused_for(self) -> float:
+        """Seconds the current pause still lasts (0 when none)."""
+
+    async def close(self) -> None:
+        """Let go of connections."""
+
+
+class LocalLimits:
+    """One process (SQLite, tests): the same GCRA in memory."""
+
+    name = "local"
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.tat: dict[str, float] = {}
+
+    async def reserve(self, key: str, interval: float) -> float:
+        now = self.clock()
+        slot = max(self.tat.get(key, 0.0), now, self.tat.get(PAUSE, 0.0))
+        self.tat[key] = slot + interval
+        if len(self.tat) > _MAX_TRACKED_CHATS:
+            self.tat = {k: v for k, v in self.tat.items() if v > now}
+        return slot - now
+
+    async def pause(self, seconds: float) -> None:
+        self.tat[PAUSE] = max(self.tat.get(PAUSE, 0.0), self.clock() + seconds)
+
+    async def paused_for(self) -> float:
+        return max(self.tat.get(PAUSE, 0.0) - self.clock(), 0.0)
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+_PG_RESERVE = text(
     """
+    WITH n AS (SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION) AS now),
+         p AS (SELECT COALESCE((SELECT tat FROM shared_limits WHERE key = :pause), 0) AS until)
+    INSERT INTO shared_limits (key, tat)
+    SELECT :key, GREATEST(n.now, p.until) + :interval FROM n, p
+    ON CONFLICT (key) DO UPDATE
+        SET tat = GREATEST(shared_limits.tat, excluded.tat - :interval) + :interval
+    RETURNING tat - :interval - (SELECT now FROM n)
+    """
+)
+_PG_PAUSE = text(
+    """
+    INSERT INTO shared_limits (key, tat)
+    VALUES (:pause, CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION) + :seconds)
+    ON CONFLICT (key) DO UPDATE SET tat = GREATEST(shared_limits.tat, excluded.tat)
+    """
+)
+_PG_PAUSED = text(
+    "SELECT COALESCE(MAX(tat), 0) - CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE "
+    "PRECISION) FROM shared_limits WHERE key = :pause"
+)
 
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit = limit
-        self.period = period
-        self.slots: deque[list[float]] = deque()  # [finished at]; inf while underway
 
-    def wait_time(self, now: float, reserve: int = 0) -> float:
-        """How long until a request may start; `reserve` places are kept for others."""
-        if self.slots and any(now - slot[0] >= self.period for slot in self.slots):
-            self.slots = deque(slot for slot in self.slots if now - slot[0] < self.period)
-        if len(self.slots) < self.limit - reserve:
-            return 0.0
-        oldest = min(slot[0] for slot in self.slots)
-        if oldest == math.inf:
-            return 0.005  # all underway: look again shortly
-        return max(self.period - (now - oldest), 0.001)
+class PostgresLimits:
+    """GCRA in a row of `shared_limits` per key: one upsert per slot, on the database's clock."""
 
-    def take(self) -> list[float]:
-        slot = [math.inf]
-        self.slots.append(slot)
-        return slot
+    name = "postgresql"
+
+    def __init__(self, engine: AsyncEngine, scope: str) -> None:
+        self.engine = engine
+        self.scope = scope
+
+    def _key(self, key: str) -> str:
+        return f"{self.scope}:{key}"
+
+    async def reserve(self, key: str, interval: float) -> float:
+        async with self.engine.begin() as conn:
+            wait = await conn.scalar(
+                _PG_RESERVE,
+                {"key": self._key(key), "interval": interval, "pause": self._key(PAUSE)},
+            )
+        return float(wait or 0.0)
+
+    async def pause(self, seconds: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_PG_PAUSE, {"pause": self._key(PAUSE), "seconds": seconds})
+
+    async def paused_for(self) -> float:
+        async with self.engine.connect() as conn:
+            left = await conn.scalar(_PG_PAUSED, {"pause": self._key(PAUSE)})
+        return max(float(left or 0.0), 0.0)
+
+    async def close(self) -> None:
+        """The engine belongs to the services."""
+
+
+_REDIS_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(tat, now, pause)
+local interval = tonumber(ARGV[1])
+local ttl = math.ceil((slot - now + interval) * 1000) + 60000
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', ttl)
+return tostring(slot - now)
+"""
+_REDIS_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local until_ = now + tonumber(ARGV[1])
+local old = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > old then
+  redis.call('SET', KEYS[1], tostring(until_), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+end
+return tostring(math.max(until_, old) - now)
+"""
+_REDIS_PAUSED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+return tostring(math.max(tonumber(redis.call('GET', KEYS[1]) or '0') - now, 0))
+"""
+
+
+class RedisLimits:
+    """The same GCRA as a Lua script in Redis (atomic, on Redis's clock): with `REDIS_URL`."""
+
+    name = "redis"
+
+    def __init__(self, url: str, scope: str) -> None:
+        import redis.asyncio as redis
+
+        self.client = redis.from_url(url)
+        self.scope = scope
+        self._reserve = self.client.register_script(_REDIS_RESERVE)
+        self._pause = self.client.register_script(_REDIS_PAUSE)
+        self._paused = self.client.register_script(_REDIS_PAUSED)
+
+    def _key(self, key: str) -> str:
+        return f"leerloop:{self.scope}:{key}"
+
+    async def reserve(self, key: str, interval: float) -> float:
+        wait = await self._reserve(keys=[self._key(key), self._key(PAUSE)], args=[interval])
+        return float(wait)
+
+    async def pause(self, seconds: float) -> None:
+        await self._pause(keys=[self._key(PAUSE)], args=[seconds])
+
+    async def paused_for(self) -> float:
+        return float(await self._paused(keys=[self._key(PAUSE)]))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def token_scope(token: str) -> str:
+    """A name for one bot token that does not reveal it."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class _Bucket:
+    """A token bucket for one chat's replies: `burst` at once, then one per `interval`."""
+
+    __slots__ = ("at", "tokens")
+
+    def __init__(self, burst: int, now: float) -> None:
+        self.tokens = float(burst)
+        self.at = now
 
 
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(
         self,
         *,
-        max_per_second: int = 30,
+        broadcast_per_second: float = 30,
         chat_interval: float = 1.0,
         group_per_minute: int = 20,
+        chat_burst: int = 5,
+        allow_paid_broadcast: bool = False,
+        shared: SharedLimits | None = None,
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pause_check_seconds: float = 0.5,
     ) -> None:
-        self.overall = _Window(max_per_second, 1.0) if max_per_second else None
+        if allow_paid_broadcast:
+            broadcast_per_second = PAID_BROADCAST_PER_SECOND
+        self.broadcast_interval = (
+            1.0 / (broadcast_per_second * HEADROOM) if broadcast_per_second else 0.0
+        )
         self.chat_interval = chat_interval
-        self.group_per_minute = group_per_minute
+        self.group_interval = 60.0 / group_per_minute if group_per_minute else 0.0
+        self.chat_burst = chat_burst
         self.max_retries = max_retries
         self.clock = clock
-        self._groups: dict[int | str, _Window] = {}
-        self._last_per_chat: dict[int | str, float] = {}
+        self.sleep = sleep
+        self.shared: SharedLimits = shared or LocalLimits(clock)
+        self.local = LocalLimits(clock)  # per-chat slots of this process
+        self._buckets: dict[int | str, _Bucket] = {}
+        self._groups: dict[int | str, deque[float]] = {}
         self._high_waiting = 0
-        self._last_low = -math.inf
-        self._lock = asyncio.Lock()
-        self._not_paused = asyncio.Event()
-        self._not_paused.set()
+        self._paused_until = -math.inf
+        self._pause_checked = -math.inf
+        self._pause_check = pause_check_seconds
         self.retry_after_count = 0
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Nothing to tear down."""
+        await self.shared.close()
 
-    async def _acquire(self, chat_id: int | str | None, low: bool) -> list[list[float]]:
-        is_group = isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
-        if not low:
-            self._high_waiting += 1
-        try:
+    # ---------------------------------------------------------------- waiting
+
+    async def _wait_for_pause(self) -> None:
+        """Wait out a 429 pause, ours or (checked every half second) another process's."""
+        while True:
+            now = self.clock()
+            if now - self._pause_checked >= self._pause_check:
+                self._pause_checked = now
+                left = await self.shared.paused_for()
+                self._paused_until = max(self._paused_until, now + left)
+            wait = self._paused_until - self.clock()
+            if wait <= 0:
+                return
+            await self.sleep(wait)
+
+    async def _reply_slot(self, chat_id: int | str) -> None:
+        """Per chat: a burst, then one per interval; groups at most so many a minute."""
+        if self.chat_interval:
             while True:
-                await self._not_paused.wait()
-                async with self._lock:
-                    now = self.clock()
-                    waits = [0.0]
-                    if low and self._high_waiting:
-                        waits.append(0.005)
-                    if self.overall is not None:
-                        # Background messages leave one place per second for replies, and are
-                        # spread evenly instead of sent in bursts, so a reply never waits long.
-                        reserve = 1 if low and self.overall.limit > 1 else 0
-                        waits.append(self.overall.wait_time(now, reserve))
-                        if low:
-                            spacing = 1.0 / self.overall.limit
-                            waits.append(self._last_low + spacing - now)
-                    if is_group and chat_id is not None and self.group_per_minute:
-                        group = self._groups.setdefault(
-                            chat_id, _Window(self.group_per_minute, 60.0)
-                        )
-                        waits.append(group.wait_time(now))
-                    if low and chat_id is not None and self.chat_interval:
-                        last = self._last_per_chat.get(chat_id)
-                        if last is not None:
-                            waits.append(self.chat_interval - (now - last))
-                    wait = max(waits)
-                    if wait <= 0:
-                        slots = []
-                        if self.overall is not None:
-                            slots.append(self.overall.take())
-                        if is_group and chat_id is not None and self.group_per_minute:
-                            slots.append(self._groups[chat_id].take())
-                        if chat_id is not None:
-                            self._last_per_chat[chat_id] = now
-                            if len(self._last_per_chat) > _MAX_TRACKED_CHATS:
-                                self._forget_quiet_chats(now)
-                        if low:
-                            self._last_low = now
-                        return slots
-                await asyncio.sleep(wait)
-        finally:
-            if not low:
-                self._high_waiting -= 1
+                now = self.clock()
+                bucket = self._buckets.get(chat_id)
+                if bucket is None:
+                    bucket = self._buckets[chat_id] = _Bucket(self.chat_burst, now)
+                    if len(self._buckets) > _MAX_TRACKED_CHATS:
+                        self._forget_quiet_chats(now)
+                refill = (now - bucket.at) / self.chat_interval
+                bucket.tokens = min(float(self.chat_burst), bucket.tokens + refill)
+                bucket.at = now
+                if bucket.tokens >= 1:
+                    bucket.tokens -= 1
+                    break
+                await self.sleep((1 - bucket.tokens) * self.chat_interval)
+        if _is_group(chat_id) and self.group_interval:
+            window = self._groups.setdefault(chat_id, deque())
+            limit = round(60.0 / self.group_interval)
+            while True:
+                now = self.clock()
+                while window and now - window[0] >= 60.0:
+                    window.popleft()
+                if len(window) < limit:
+                    window.append(now)
+                    return
+                await self.sleep(60.0 - (now - window[0]))
+
+    async def _broadcast_slot(self, chat_id: int | str) -> None:
+        """Replies of this process first; then this chat's, the group's and the overall slot."""
+        while self._high_waiting:
+            await self.sleep(0.005)
+        waits = []
+        if self.chat_interval:
+            waits.append(await self.local.reserve(f"chat:{chat_id}", self.chat_interval))
+        if _is_group(chat_id) and self.group_interval:
+            waits.append(await self.shared.reserve(f"group:{chat_id}", self.group_interval))
+        wait = max(waits, default=0.0)
+        if wait > 0:
+            await self.sleep(wait)
+        if self.broadcast_interval:
+            wait = await self.shared.reserve("broadcast", self.broadcast_interval)
+            if wait > 0:
+                await self.sleep(wait)
 
     def _forget_quiet_chats(self, now: float) -> None:
-        """Chats not written to within their interval need no memory (keeps the maps small)."""
-        horizon = max(self.chat_interval, 0.0)
-        self._last_per_chat = {
-            chat: at for chat, at in self._last_per_chat.items() if now - at < horizon
-        }
-        self._groups = {
-            chat: window
-            for chat, window in self._groups.items()
-            if window.wait_time(now) > 0 or window.slots
-        }
+        """Chats whose bucket is full again need no memory (keeps the map small)."""
+        full = self.chat_burst * self.chat_interval
+        self._buckets = {c: b for c, b in self._buckets.items() if now - b.at < full}
+        self._groups = {c: w for c, w in self._groups.items() if w and now - w[-1] < 60.0}
+
+    # ---------------------------------------------------------------- PTB hook
 
     async def process_request(
         self,
@@ -166,7 +348,18 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         low = bool(rate_limit_args and rate_limit_args.get("priority") == LOW)
         retries = 0
         while True:
-            slots = await self._acquire(chat_id, low) if chat_id is not None else []
+            if chat_id is not None:
+                if low:
+                    await self._wait_for_pause()
+                    await self._broadcast_slot(chat_id)
+                else:
+                    # While replies wait out a pause, this process's broadcasts stand back.
+                    self._high_waiting += 1
+                    try:
+                        await self._wait_for_pause()
+                    finally:
+                        self._high_waiting -= 1
+                    await self._reply_slot(chat_id)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -177,12 +370,19 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 pause = exc.retry_after
                 seconds = pause if isinstance(pause, int | float) else pause.total_seconds()
                 logger.warning("telegram: 429, pausing all sends for %.1f s", seconds)
-                self._not_paused.clear()
-                try:
-                    await asyncio.sleep(seconds + 0.1)
-                finally:
-                    self._not_paused.set()
-            finally:
-                finished = self.clock()
-                for slot in slots:
-                    slot[0] = finished
+                self._paused_until = max(self._paused_until, self.clock() + seconds + 0.1)
+                await self.shared.pause(seconds + 0.1)
+
+
+def _is_group(chat_id: int | str) -> bool:
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+def shared_limits(*, engine: AsyncEngine, redis_url: str | None, token: str) -> SharedLimits:
+    """Redis when configured, else PostgreSQL; SQLite is one process, so in memory."""
+    scope = token_scope(token)
+    if redis_url:
+        return RedisLimits(redis_url, scope)
+    if engine.dialect.name == "postgresql":
+        return PostgresLimits(engine, scope)
+    return LocalLimits()

@@ -1,4 +1,5 @@
-"""The HTTP API (FastAPI): bearer-token auth against organisations, JSON errors, `/healthz`,
+"""The HTTP API (FastAPI): bearer-token auth against organisations, JSON errors, `/healthz`
+(alive, database reachable), `/readyz` (takes work: a load balancer's check),
 and the routers under `/api/v1` (courses and regulations; teams and nudges follow).
 """
 
@@ -47,12 +48,20 @@ class Health(BaseModel):
     database: str
 
 
+class Readiness(BaseModel):
+    status: str
+    database: str
+    telegram: str
+
+
 def create_api(
     services: Services,
     *,
     webhook: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ready: Callable[[], str] | None = None,
 ) -> FastAPI:
-    """Build the FastAPI app; `webhook` receives verified Telegram updates when webhooks are on."""
+    """Build the FastAPI app; `webhook` stores verified Telegram updates when webhooks are on;
+    `ready` says whether this process takes work ("ready", "starting", "draining")."""
     app = FastAPI(
         title="Leerloop API",
         version="1",
@@ -112,6 +121,22 @@ def create_api(
         await session.execute(text("SELECT 1"))
         return Health(status="ok", database="ok")
 
+    @app.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["health"],
+        responses={503: {"model": Readiness}},
+    )
+    async def readyz(session: SessionDep) -> Readiness | JSONResponse:
+        """Readiness for a load balancer: 200 while this process takes updates; 503 while it
+        starts or drains after SIGTERM (send new updates elsewhere)."""
+        await session.execute(text("SELECT 1"))
+        state = ready() if ready is not None else "ready"
+        body = Readiness(status=state, database="ok", telegram=state)
+        if state != "ready":
+            return JSONResponse(body.model_dump(), status_code=503)
+        return body
+
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unsafe_text)])
 
     @v1.get("/me", response_model=OrganisationOut, tags=["auth"])
@@ -144,6 +169,7 @@ def create_api(
                 raise HTTPException(400, "the body is not JSON") from None
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise HTTPException(400, "an update is a JSON object with an integer update_id")
+            # Stored (once per update_id) before Telegram hears 200; handled from the inbox.
             try:
                 await webhook(data)
             except ValueError:

@@ -1,19 +1,30 @@
-"""`leerloop run`: HTTP API, Telegram and the scheduler in one process and one event loop."""
+"""`leerloop run`: HTTP API, Telegram and the scheduler in one process and one event loop.
+
+Several processes may run on one PostgreSQL (behind one webhook URL): every process stores the
+updates it receives and handles stored ones; one process per token polls; each runs the
+scheduler, whose outbox claims are leased, so no message goes twice. On SIGTERM a process says
+"draining" on `/readyz`, lets sends and turns underway finish, gives back what it claimed but did
+not start, and stops. SQLite serves one process only and refuses a second.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import signal
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import make_url
 from telegram.error import InvalidToken, NetworkError
 
 from bot import _memory
+from bot._instance import new_instance_id
 from bot._services import Services
 from bot.http_api import create_api
 from bot.nudge_delivery import NudgeDelivery
@@ -54,13 +65,55 @@ class StartupError(Exception):
     """Leerloop cannot start with these settings; the message says what to fix."""
 
 
+@contextlib.contextmanager
+def _one_process_on_sqlite(database_url: str) -> Iterator[None]:
+    """SQLite serves one process: a second `leerloop run` on the same file refuses to start.
+
+    (An OS lock on a file beside the database; it goes when the process dies, even by SIGKILL.)
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    path = Path(url.database).with_suffix(".run.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StartupError(
+                "another leerloop process is already running on this SQLite database; "
+                "SQLite serves one process only: use PostgreSQL (DATABASE_URL=postgresql://...) "
+                "to run several"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM; stop everything cleanly afterwards."""
     _memory.limit_arenas()  # before the first worker thread
+    with _one_process_on_sqlite(settings.database_url):
+        await _serve(settings)
+
+
+async def _serve(settings: Settings) -> None:
     services = await Services.start(settings, warm_up=True)
-    telegram = TelegramChannel(services) if settings.telegram_enabled else None
+    instance = new_instance_id()
+    telegram = TelegramChannel(services, instance=instance) if settings.telegram_enabled else None
     webhook = telegram.feed_webhook_update if telegram and settings.telegram_webhook_url else None
-    api = create_api(services, webhook=webhook)
+    draining = False
+
+    def ready() -> str:
+        if draining:
+            return "draining"
+        if telegram is not None and not telegram.ready:
+            return "starting"
+        return "ready"
+
+    api = create_api(services, webhook=webhook, ready=ready)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     server = _Server(
         uvicorn.Config(
@@ -96,8 +149,7 @@ async def serve(settings: Settings) -> None:
                 raise StartupError(
                     f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}"
                 ) from exc
-            delivery = NudgeDelivery(services, telegram.app.bot)
-            await delivery.recover()
+            delivery = NudgeDelivery(services, telegram.app.bot, instance=instance)
             # The schedules are rows in the database; APScheduler is only the clock.
             scheduler.add_job(
                 delivery.tick,
@@ -113,6 +165,7 @@ async def serve(settings: Settings) -> None:
         logger.info("leerloop: http on %s:%s", settings.http_host, settings.http_port)
         await server.serve()
     finally:
+        draining = True  # /readyz says 503: the load balancer sends new updates elsewhere
         if delivery is not None:
             # First: sends in flight finish and are recorded (the scheduler would cancel them).
             await delivery.stop()

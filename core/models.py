@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -387,7 +389,10 @@ class OutboxMessage(Base):
     row per recipient, a personal nudge one per user per period, a reminder one."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "due_at"),
+        Index("ix_outbox_user_status", "user_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -404,6 +409,10 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A claim: which process is sending this row ("sending") and until when. Another process
+    # takes the row back only after `lease_until` has passed (that process died).
+    lease_owner: Mapped[str | None] = mapped_column(String(80), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class PortalLink(Base):
@@ -437,3 +446,41 @@ class PortalSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class UpdateStatus(StrEnum):
+    PENDING = "pending"  # stored, not yet handled
+    HANDLED = "handled"  # the turn is committed; its replies are stored and being sent
+    DONE = "done"  # replies sent
+
+
+class TelegramUpdate(Base):
+    """The inbox: every Telegram update, stored (unique by `update_id`) before it is
+    acknowledged, handled once, in order per chat. `replies` holds what the turn answered
+    until it has been sent, so a process that dies after the turn resends, never re-runs it."""
+
+    __tablename__ = "telegram_updates"
+    __table_args__ = (Index("ix_telegram_updates_open", "status", "chat_key", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_key: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[UpdateStatus] = mapped_column(
+        _str_enum(UpdateStatus), default=UpdateStatus.PENDING
+    )
+    replies: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(80), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class SharedLimit(Base):
+    """Telegram's limits shared by every process of one bot token (PostgreSQL backend):
+    `tat` is the theoretical arrival time of GCRA, seconds on the database's clock."""
+
+    __tablename__ = "shared_limits"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float, default=0.0)

@@ -38,16 +38,27 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Amsterdam", alias="LEERLOOP_TIMEZONE")
     export_dir: str = Field(default="./var/exports", alias="LEERLOOP_EXPORT_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
-    # Telegram's flood limits (0 = no limit, e.g. against a local test server).
+    # Telegram's flood limits: broadcasts (nudges, campaigns) per second overall, per chat, per
+    # group (0 = no limit, e.g. against a local test server). Replies are limited per chat only.
     telegram_max_per_second: int = Field(default=30, ge=0, alias="TELEGRAM_MAX_PER_SECOND")
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     telegram_group_per_minute: int = Field(default=20, ge=0, alias="TELEGRAM_GROUP_PER_MINUTE")
     # Updates handled at the same time (different chats; one chat's updates stay in order).
     telegram_concurrent_updates: int = Field(default=64, ge=1, alias="TELEGRAM_CONCURRENT_UPDATES")
-    # The nudge engine: how often it looks for due messages, and how many it sends at once.
+    # The nudge engine: how often it looks for due messages, and how many it has underway at once.
     nudge_tick_seconds: float = Field(default=5.0, gt=0, alias="NUDGE_TICK_SECONDS")
-    nudge_batch: int = Field(default=500, ge=1, alias="NUDGE_BATCH")
     nudge_concurrency: int = Field(default=16, ge=1, alias="NUDGE_CONCURRENCY")
+    # How long a claim on an outbox row or an inbox update holds before another process may take
+    # it back (only a process that died holds one that long).
+    lease_seconds: float = Field(default=60.0, gt=0, alias="LEERLOOP_LEASE_SECONDS")
+    # Telegram's paid broadcasts: up to 1000 messages/s, charged in Stars. Off unless chosen.
+    telegram_allow_paid_broadcast: bool = Field(
+        default=False, alias="TELEGRAM_ALLOW_PAID_BROADCAST"
+    )
+    # Replies: a burst of this many to one chat at once, then one per chat interval.
+    telegram_chat_burst: int = Field(default=5, ge=1, alias="TELEGRAM_CHAT_BURST")
+    # Shared rate limits across processes: Redis when set, else PostgreSQL (SQLite: one process).
+    redis_url: SecretStr | None = Field(default=None, alias="REDIS_URL")
     # Example courses (clearly marked) on first start; set false for a production catalogue.
     seed_examples: bool = Field(default=True, alias="LEERLOOP_SEED_EXAMPLES")
     # The web portal: the address people open (sign-in links point there; empty: the HTTP
@@ -63,6 +74,7 @@ class Settings(BaseSettings):
         "telegram_webhook_url",
         "portal_base_url",
         "rasa_token",
+        "redis_url",
         mode="before",
     )
     @classmethod

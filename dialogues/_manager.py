@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -155,8 +155,17 @@ class DialogueManager:
 
     # ----------------------------------------------------------------- public
 
-    async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Process one message from a user and return what the bot says back."""
+    async def handle(
+        self,
+        message: IncomingMessage,
+        *,
+        before_commit: Callable[[AsyncSession, list[Reply]], Awaitable[None]] | None = None,
+    ) -> list[Reply]:
+        """Process one message from a user and return what the bot says back.
+
+        `before_commit` runs in the turn's transaction with its replies (a channel's inbox
+        records "handled" there, so a turn never runs twice for one update).
+        """
         # On SQLite, turns take the one write connection in turn (core/db.py): first come,
         # first served, never "database is locked". PostgreSQL runs them side by side.
         async with self.sessions() as session, session.begin():
@@ -186,6 +195,8 @@ class DialogueManager:
                     session.add(ConversationState(user_id=user.id, state=state.to_json()))
                 else:
                     row.state = state.to_json()
+            if before_commit is not None:
+                await before_commit(session, turn.replies)
         return turn.replies
 
     async def understand(self, turn: _Turn, text: str) -> Understanding | None:

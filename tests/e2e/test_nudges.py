@@ -185,6 +185,7 @@ async def test_campaign_honours_opt_outs_403_and_429(
         "failed": 1,
         "blocked": 1,
         "opted_out": 1,
+        "attempts": 3,  # one claim each for 8001, 8003, 8004 (the 429 is retried inside one)
     }
     assert blocked is True
     assert telegram_bot.app.bot.rate_limiter.retry_after_count == 1  # type: ignore[union-attr]

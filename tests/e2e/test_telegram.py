@@ -158,9 +158,10 @@ async def test_join_a_team_by_deep_link_and_see_the_credit(
 class _Chat:
     """One user talking to the bot over the fake Bot API, a turn at a time."""
 
-    def __init__(self, fake: FakeTelegram, chat_id: int) -> None:
+    def __init__(self, fake: FakeTelegram, chat_id: int, bot: TelegramChannel) -> None:
         self.fake = fake
         self.chat_id = chat_id
+        self.quiet = bot.services.settings.telegram_chat_interval + 0.25
         self.last_with_buttons: SentMessage | None = None
 
     async def _turn(self, push: Callable[[], object]) -> str:
@@ -169,7 +170,8 @@ class _Chat:
         await self.fake.wait_for_messages(self.chat_id, before + 1)
         while True:  # the bot may send more than one message for one turn
             count = len(self.fake.messages_to(self.chat_id))
-            await asyncio.sleep(0.25)
+            # After a burst, replies to one chat are paced (Telegram: about one a second).
+            await asyncio.sleep(self.quiet)
             if len(self.fake.messages_to(self.chat_id)) == count:
                 break
         new = self.fake.messages_to(self.chat_id)[before:]
@@ -193,7 +195,7 @@ async def test_new_user_reflects_runs_a_loop_with_a_course_and_sees_the_achievem
 ) -> None:
     """/start → reflection → learning loop with a course (booked) → steps → closing →
     the achievement in the wallet, all over HTTP against the fake Bot API."""
-    chat = _Chat(fake_telegram, CHAT)
+    chat = _Chat(fake_telegram, CHAT, telegram_bot)
     assert "Vind je dat goed?" in await chat.say("/start")
     assert "Dank je!" in await chat.press("Ja, dat is goed")
     assert "Wat voor werk doe je?" in await chat.say("/reflectie")

@@ -6,7 +6,8 @@ nothing are refused with Telegram's 400 answers.
 
 It speaks the Bot API's HTTP protocol (`/bot<token>/<method>`, form, JSON or multipart
 bodies, `{"ok": ..., "result": ...}` answers), long-polls `getUpdates`, and can answer
-429 with `retry_after` or 403 on demand.
+429 with `retry_after` or 403 on demand, or like Telegram's flood control whenever more than
+`max_per_second` messages arrive in one second; it reports messages per second.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class FakeTelegram:
         self.blocked_chats: set[int] = set()
         # Like Telegram's flood control: more than this many messages in one second -> 429.
         self.max_per_second: int | None = None
+        # Which chats count toward it (None: all). A benchmark counts only broadcast chats, as
+        # replies to people chatting are limited per chat, not by the bulk 30/s.
+        self.flood_chats: range | None = None
         self.too_many: int = 0
         self._recent: deque[float] = deque()
         self._runner: web.AppRunner | None = None
@@ -121,12 +125,20 @@ class FakeTelegram:
         if chat is not None:
             return web.json_response({"count": len(self.messages_to(int(chat)))})
         return web.json_response(
-            {"sent": [[m.chat_id, m.at] for m in self.sent], "too_many": self.too_many}
+            {
+                "sent": [[m.chat_id, m.at] for m in self.sent],
+                "too_many": self.too_many,
+                "max_in_any_second": self.max_in_any_second(),
+                "per_second": self.rate(),
+            }
         )
 
     async def _config(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.max_per_second = body.get("max_per_second")
+        if body.get("flood_chats"):
+            first, last = body["flood_chats"]
+            self.flood_chats = range(int(first), int(last))
         return web.json_response({"ok": True})
 
     async def _push_route(self, request: web.Request) -> web.Response:
@@ -194,6 +206,23 @@ class FakeTelegram:
         self._updates.append(update)
         self._new_update.set()
         return update
+
+    def max_in_any_second(self, chats: range | None = None) -> int:
+        """The most messages accepted in any one-second window (sliding), as Telegram counts."""
+        stamps = sorted(m.at for m in self.sent if chats is None or m.chat_id in chats)
+        best, start = 0, 0
+        for end, stamp in enumerate(stamps):
+            while stamp - stamps[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    def rate(self, chats: range | None = None) -> float:
+        """Messages per second from the first to the last accepted one."""
+        stamps = sorted(m.at for m in self.sent if chats is None or m.chat_id in chats)
+        if len(stamps) < 2 or stamps[-1] == stamps[0]:
+            return 0.0
+        return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         return [m for m in self.sent if m.chat_id == chat_id]
@@ -360,7 +389,8 @@ class FakeTelegram:
                 },
                 status=403,
             )
-        if self.max_per_second is not None:
+        counted = self.flood_chats is None or chat_id in self.flood_chats
+        if self.max_per_second is not None and counted:
             now = time.monotonic()
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()

@@ -73,6 +73,12 @@ class LeerloopProcess:
                 await asyncio.sleep(0.1)
         raise AssertionError(f"leerloop run did not become healthy: {self.log.read_text()}")
 
+    async def kill(self) -> int:
+        """SIGKILL: the process dies at once, as on a power cut or an OOM kill."""
+        assert self.proc is not None
+        self.proc.kill()
+        return await asyncio.to_thread(self.proc.wait)
+
     async def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM, then wait (in a thread, so the loop keeps serving the fake Bot API)."""
         assert self.proc is not None
