@@ -32,7 +32,7 @@ from bot._services import Services
 from bot.portal import is_portal_request, mount_portal, portal_error_page
 from bot.rasa import nlu_router
 from core.models import OrgKind
-from core.text_input import SAFE_TEXT_PATTERN
+from core.text_input import SAFE_TEXT_PATTERN, TEXT_CLEANED
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +195,8 @@ def create_api(
 
 def _mark_safe_text(document: dict[str, Any]) -> None:
     """Put SAFE_TEXT_PATTERN on every string a client sends (parameters and request bodies)
-    that has no pattern, format or enum of its own, so the document says what is refused."""
+    that has no pattern, format or enum of its own, so the document says what is refused.
+    Operations marked TEXT_CLEANED (Rasa's `/model/parse`) clean their text instead."""
     components = document.get("components", {}).get("schemas", {})
     seen: set[str] = set()
 
@@ -224,7 +225,7 @@ def _mark_safe_text(document: dict[str, Any]) -> None:
 
     for path in document.get("paths", {}).values():
         for operation in path.values():
-            if not isinstance(operation, dict):
+            if not isinstance(operation, dict) or operation.get(TEXT_CLEANED):
                 continue
             for parameter in operation.get("parameters", []):
                 visit(parameter.get("schema"))

@@ -24,6 +24,10 @@ _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # string of the API's OpenAPI document so the document says what the API accepts.
 SAFE_TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
 
+# OpenAPI extension on an operation that takes chat text (Rasa's `/model/parse`): its strings
+# are cleaned like a chat message, not refused, so they carry no SAFE_TEXT_PATTERN.
+TEXT_CLEANED = "x-text-cleaned"
+
 # Longest chat message the dialogue takes (a goal, an answer, a search). A reply that echoes it
 # twice still fits in one Telegram message.
 CHAT_TEXT_LIMIT = 1000
@@ -121,6 +125,7 @@ def clean_chat_text(raw: str, limit: int = CHAT_TEXT_LIMIT) -> ChatText:
 __all__ = [
     "CHAT_TEXT_LIMIT",
     "SAFE_TEXT_PATTERN",
+    "TEXT_CLEANED",
     "ChatText",
     "IsoDate",
     "IsoDateTime",

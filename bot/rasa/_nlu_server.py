@@ -20,9 +20,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from bot._services import Services
 from core.settings import Environment, Settings
+from core.text_input import TEXT_CLEANED, clean_chat_text
 
 RASA_VERSION = "3.6.21"  # the Rasa Open Source release whose contracts these are
 HELP_SECURITY = (
@@ -38,6 +40,26 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 @runtime_checkable
 class Parser(Protocol):
     async def parse(self, text: str, now: datetime | None = None) -> dict[str, Any]: ...
+
+
+class ParseIn(BaseModel):
+    """What Rasa sends to `/model/parse` (read by hand, as Rasa does, for its error answers)."""
+
+    text: str
+    message_id: str | None = None
+    token: str | None = None
+
+
+class RasaErrorOut(BaseModel):
+    """`rasa.server.ErrorResponse` as JSON."""
+
+    version: str
+    status: str
+    message: str
+    reason: str
+    details: dict[str, Any]
+    help: str | None
+    code: int
 
 
 class RasaError(Exception):
@@ -147,7 +169,27 @@ def nlu_router() -> APIRouter:
     """`POST /model/parse`, backed by the chat's own NLU model."""
     router = APIRouter(tags=["rasa"])
 
-    @router.post("/model/parse", summary="Parse a message (Rasa's NLU server contract)")
+    error = {"model": RasaErrorOut, "description": "Rasa's error shape"}
+
+    @router.post(
+        "/model/parse",
+        summary="Parse a message (Rasa's NLU server contract)",
+        responses={
+            200: {"description": "Rasa's parse result: text, intent, intent_ranking, entities"},
+            400: error,
+            401: error,
+            403: error,
+            409: error,
+        },
+        openapi_extra={
+            # The text is cleaned like every chat message, not refused: no string pattern.
+            TEXT_CLEANED: True,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ParseIn.model_json_schema()}},
+            },
+        },
+    )
     async def model_parse(request: Request) -> JSONResponse:
         """Rasa's `/model/parse`: body `{"text", "message_id"?, "token"?}`, token also as
         `?token=`; answers Rasa's parse result."""
@@ -171,18 +213,24 @@ def nlu_router() -> APIRouter:
                     "No text message defined in request_body. Add text message to request "
                     "body in order to obtain the intent and extracted entities.",
                 )
-            if not isinstance(body, dict):  # Rasa: its JSON parse fails inside the handler
-                raise RasaError(
-                    HTTPStatus.INTERNAL_SERVER_ERROR,
-                    "ParsingError",
-                    "An unexpected error occurred. Error: the body is not a JSON object",
-                )
-            if not isinstance(body.get("text"), str):
+            if not isinstance(body, dict):  # Rasa answers 500 here; a client error is a 400
                 raise RasaError(
                     HTTPStatus.BAD_REQUEST,
                     "ParsingError",
-                    "An unexpected error occurred. Error: the body has no 'text' string",
+                    "An unexpected error occurred. Error: the body is not a JSON object",
                 )
+            try:
+                parse_in = ParseIn.model_validate(body, strict=True)
+            except ValidationError as invalid:
+                fields = ", ".join(
+                    sorted({".".join(map(str, e["loc"])) or "body" for e in invalid.errors()})
+                )
+                raise RasaError(
+                    HTTPStatus.BAD_REQUEST,
+                    "ParsingError",
+                    f"An unexpected error occurred. Error: the body's {fields} is not as "
+                    "documented ('text' a string; 'message_id' and 'token' strings or null)",
+                ) from None
             parser = services.dialogue.interpreter
             if not isinstance(parser, Parser):
                 raise RasaError(
@@ -192,7 +240,8 @@ def nlu_router() -> APIRouter:
                     "needs to be loaded.",
                 )
             now = datetime.now(services.settings.tz)
-            return JSONResponse(await parse_message(parser, body["text"], now))
+            text = clean_chat_text(parse_in.text).text
+            return JSONResponse(await parse_message(parser, text, now))
         except RasaError as error:
             return error.response()
 

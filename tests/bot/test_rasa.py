@@ -108,6 +108,17 @@ async def test_model_parse_reads_rasas_slash_syntax(api: httpx.AsyncClient) -> N
     assert parse_slash("hoeveel budget heb ik?") is None
 
 
+async def test_model_parse_cleans_text_like_a_chat_message(api: httpx.AsyncClient) -> None:
+    dirty = await api.post("/model/parse", json={"text": "hoeveel\x00 budget\u200b heb  ik?"})
+    clean = await api.post("/model/parse", json={"text": "hoeveel budget heb ik?"})
+    assert dirty.status_code == clean.status_code == 200
+    assert dirty.json()["text"] == "hoeveel budget heb ik?"
+    assert dirty.json()["intent"] == clean.json()["intent"]
+    document = (await api.get("/openapi.json")).json()
+    body = document["paths"]["/model/parse"]["post"]["requestBody"]["content"]
+    assert "pattern" not in str(body), "cleaned, so not refused: the document says no pattern"
+
+
 async def test_model_parse_takes_the_token_by_query_or_body(
     api: httpx.AsyncClient, rasa_services: Services
 ) -> None:
@@ -134,6 +145,15 @@ async def test_model_parse_errors_have_rasas_shape(api: httpx.AsyncClient) -> No
     no_text = await api.post("/model/parse", json={"message": "hoi"})
     assert no_text.status_code == 400
     assert no_text.json()["reason"] == "ParsingError"
+    for wrong in ({"text": 12}, {"text": "hoi", "token": 5}, {"text": "hoi", "message_id": []}):
+        answer = await api.post("/model/parse", json=wrong)
+        assert answer.status_code == 400, wrong
+        assert answer.json()["reason"] == "ParsingError"
+    not_json = await api.post(
+        "/model/parse", content=b"hoi", headers={"content-type": "text/plain"}
+    )
+    assert not_json.status_code == 400  # a client error (Rasa itself answers 500 here)
+    assert not_json.json()["reason"] == "ParsingError"
 
 
 async def test_production_without_a_token_refuses(
