@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -34,6 +35,16 @@ class ConsoleChannel:
         self._buttons: tuple[Button, ...] = ()
         self._explained_buttons = False
 
+    @property
+    def user_dir(self) -> Path:
+        """Where the files sent to this user are saved (exports, pictures)."""
+        safe_user = "".join(c for c in self.user if c.isalnum() or c in "-_") or "user"
+        return self.export_dir / safe_user
+
+    def forget_files(self) -> None:
+        """The user's data is deleted: so are the files saved for them."""
+        shutil.rmtree(self.user_dir, ignore_errors=True)
+
     def to_incoming(self, line: str) -> IncomingMessage:
         """Turn a typed line into a neutral message; a number or label picks a shown button."""
         text = clean_chat_text(line).text
@@ -57,9 +68,10 @@ class ConsoleChannel:
         if reply.text:
             print(f"Leerloop: {reply.text}", file=self.out)
         if reply.attachment is not None:
-            self.export_dir.mkdir(parents=True, exist_ok=True)
-            safe_user = "".join(c for c in self.user if c.isalnum() or c in "-_") or "user"
-            path = self.export_dir / f"{safe_user}-{reply.attachment.filename}"
+            # A folder of the user's own, readable by them only, removed with "Wis alles".
+            self.user_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.user_dir.chmod(0o700)
+            path = self.user_dir / reply.attachment.filename
             # Only the person who chats may read what is saved about them (0600, not 0644).
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as file:
@@ -90,7 +102,7 @@ class ConsoleChannel:
             self.out.flush()
             return [reply]
         message = self.to_incoming(line)
-        replies = await self.dialogue.handle(message)
+        replies = await self.dialogue.handle(message, after_delete=self.forget_files)
         self._buttons = ()  # numbers only ever refer to the latest buttons
         for reply in replies:
             self.render(reply)

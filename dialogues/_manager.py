@@ -160,11 +160,14 @@ class DialogueManager:
         message: IncomingMessage,
         *,
         before_commit: Callable[[AsyncSession, list[Reply]], Awaitable[None]] | None = None,
+        after_delete: Callable[[], None] | None = None,
     ) -> list[Reply]:
         """Process one message from a user and return what the bot says back.
 
         `before_commit` runs in the turn's transaction with its replies (a channel's inbox
-        records "handled" there, so a turn never runs twice for one update).
+        records "handled" there, so a turn never runs twice for one update). `after_delete`
+        runs once the turn that deleted the user's data has committed: a channel removes
+        what it keeps of them outside the database (the console's saved files).
         """
         # On SQLite, turns take the one write connection in turn (core/db.py): first come,
         # first served, never "database is locked". PostgreSQL runs them side by side.
@@ -197,6 +200,8 @@ class DialogueManager:
                     row.state = state.to_json()
             if before_commit is not None:
                 await before_commit(session, turn.replies)
+        if turn.user_deleted and after_delete is not None:
+            after_delete()
         return turn.replies
 
     async def understand(self, turn: _Turn, text: str) -> Understanding | None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,30 @@ async def test_export_is_written_to_a_file(dialogue: DialogueManager, tmp_path: 
     console = ConsoleChannel(dialogue, user="sam", out=out, export_dir=tmp_path)
     for line in ("/start", "1", "/privacy", "Stuur mijn gegevens"):
         await console.send(line)
-    files = list(tmp_path.glob("sam-leerloop-gegevens-*.json"))
+    files = list(tmp_path.glob("sam/leerloop-gegevens-*.json"))
     assert len(files) == 1
     assert json.loads(files[0].read_text())["user"]["name"] == "sam"
     assert str(files[0]) in out.getvalue()
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(files[0].parent.stat().st_mode) == 0o700
+
+
+async def test_wis_alles_removes_the_saved_files_too(
+    dialogue: DialogueManager, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    sam = ConsoleChannel(dialogue, user="sam", out=out, export_dir=tmp_path)
+    other = ConsoleChannel(dialogue, user="sam-2", out=io.StringIO(), export_dir=tmp_path)
+    for console in (sam, other):
+        for line in ("/start", "1", "/privacy", "Stuur mijn gegevens"):
+            await console.send(line)
+    assert list(tmp_path.glob("sam/*.json")) and list(tmp_path.glob("sam-2/*.json"))
+    await sam.send("/privacy")
+    await sam.send("Wis alles")
+    await sam.send("Ja, wis alles")
+    assert "gewist" in out.getvalue().lower(), out.getvalue()[-500:]
+    assert not (tmp_path / "sam").exists(), "the export stays on disk after the delete"
+    assert list(tmp_path.glob("sam-2/*.json")), "someone else's files stay"
 
 
 async def test_a_number_without_buttons_is_plain_text(

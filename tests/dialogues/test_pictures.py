@@ -126,6 +126,6 @@ async def test_the_console_saves_the_picture_and_says_where(
     await give(sessions, team, 50_000, NOW.date() + timedelta(days=30), "a", today=NOW.date())
     await give(sessions, team, 20_000, NOW.date() + timedelta(days=300), "b", today=NOW.date())
     await console.send("/saldo")
-    [saved] = list(tmp_path.glob("*.png"))
+    [saved] = list(tmp_path.glob("tester/*.png"))
     assert saved.read_bytes().startswith(PNG)
     assert f"Plaatje opgeslagen: {saved}" in out.getvalue()
