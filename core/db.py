@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,20 +140,43 @@ def _alembic_config(connection: Connection) -> Config:
     return cfg
 
 
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """A pragma outside any transaction: on the driver's connection, which SQLAlchemy's "begin"
+    event above does not see (a pragma like foreign_keys is ignored inside a transaction)."""
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _migrate(connection: Connection, run: Callable[[Config], None]) -> None:
+    """Run Alembic on `connection` in one transaction.
+
+    SQLite changes a table by copying it and dropping the old one ("batch" mode); with foreign
+    keys on, that drop deletes every row that refers to the table (ON DELETE CASCADE: all
+    team messages with their teams). So foreign keys are off while the migration runs (the
+    pragma only takes effect outside a transaction) and checked before it commits."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_pragma(connection, "foreign_keys=OFF")
+    try:
+        with connection.begin():
+            run(_alembic_config(connection))
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left {len(broken)} broken foreign keys")
+    finally:
+        if sqlite:
+            _sqlite_pragma(connection, "foreign_keys=ON")
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply the Alembic migrations up to `revision` on the engine's database."""
-
-    def _run(connection: Connection) -> None:
-        command.upgrade(_alembic_config(connection), revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)
+    async with engine.connect() as conn:
+        await conn.run_sync(_migrate, lambda cfg: command.upgrade(cfg, revision))
     logger.info("database schema is at %s", revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    def _run(connection: Connection) -> None:
-        command.downgrade(_alembic_config(connection), revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)
+    async with engine.connect() as conn:
+        await conn.run_sync(_migrate, lambda cfg: command.downgrade(cfg, revision))
