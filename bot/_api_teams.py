@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -22,6 +23,8 @@ from bot._api_common import (
 from bot._services import Services
 from core.db import utcnow
 from core.models import (
+    CAMPAIGN_PREFIX,
+    TEAM_PREFIX,
     Campaign,
     FundSource,
     Organisation,
@@ -30,6 +33,7 @@ from core.models import (
     TeamMember,
     TeamRole,
     User,
+    public_id_pattern,
 )
 from core.text_input import IsoDate, IsoDateTime, WholeNumber
 from services.earmarks import EarmarkError, EarmarkSpec
@@ -48,8 +52,29 @@ from services.teams import (
 )
 
 Employer = Annotated[Organisation, Depends(require_kind(OrgKind.EMPLOYER))]
-TeamId = Annotated[int, Path(ge=1, le=MAX_ID, description="a team id from POST/GET /teams")]
-CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="a campaign id")]
+TEAM_ID_PATTERN = public_id_pattern(TEAM_PREFIX)
+CAMPAIGN_ID_PATTERN = public_id_pattern(CAMPAIGN_PREFIX)
+# The documented pattern is not enforced as a 422: an id that is not one is a team that does
+# not exist (404), as for another employer's team (own_team).
+TeamId = Annotated[
+    str,
+    Path(
+        description="a team's id from POST/GET /teams, e.g. `tm_3k9x0c1b7q2w8e5r`",
+        json_schema_extra={"pattern": TEAM_ID_PATTERN},
+    ),
+]
+CampaignId = Annotated[
+    str,
+    Path(
+        description="a team message's id from POST /teams/{team_id}/nudges, e.g. "
+        "`cp_7f2m1n0z8y4x6w3v`",
+        json_schema_extra={"pattern": CAMPAIGN_ID_PATTERN},
+    ),
+]
+PublicTeamId = Annotated[str, Field(pattern=TEAM_ID_PATTERN, examples=["tm_3k9x0c1b7q2w8e5r"])]
+PublicCampaignId = Annotated[
+    str, Field(pattern=CAMPAIGN_ID_PATTERN, examples=["cp_7f2m1n0z8y4x6w3v"])
+]
 MemberId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
 
 
@@ -63,14 +88,14 @@ class NudgeIn(BaseModel):
 
 
 class CampaignOut(BaseModel):
-    campaign_id: int
-    team_id: int
+    campaign_id: PublicCampaignId
+    team_id: PublicTeamId
     send_at: datetime
 
 
 class CampaignCounts(BaseModel):
-    campaign_id: int
-    team_id: int
+    campaign_id: PublicCampaignId
+    team_id: PublicTeamId
     send_at: datetime
     total: int
     queued: int
@@ -91,7 +116,7 @@ class TeamIn(BaseModel):
 
 
 class TeamOut(BaseModel):
-    team_id: int
+    team_id: PublicTeamId
     name: str
     invite_code: str
     invite_link: str
@@ -170,7 +195,7 @@ class TeamMemberOut(BaseModel):
 
 
 class TeamMemberList(BaseModel):
-    team_id: int
+    team_id: PublicTeamId
     items: list[TeamMemberOut]
 
 
@@ -185,7 +210,7 @@ class MemberOut(BaseModel):
 
 
 class SummaryOut(BaseModel):
-    team_id: int
+    team_id: PublicTeamId
     name: str
     members: int
     members_sharing: int
@@ -207,18 +232,21 @@ def _earmark(earmark: Earmark | str | None) -> EarmarkSpec | str | None:
     return earmark
 
 
-async def own_team(session: AsyncSession, employer: Organisation, team_id: int) -> Team:
-    """The employer's own team; another employer's team is as unknown as a missing one (404),
-    so ids tell nobody which teams exist elsewhere. The API and the portal both check with this."""
-    team = await session.get(Team, team_id)
+async def own_team(session: AsyncSession, employer: Organisation, team_id: str) -> Team:
+    """The employer's own team by its public id; another employer's team is as unknown as a
+    missing one (404), so ids tell nobody which teams exist elsewhere. The API and the portal
+    both check with this."""
+    team = None
+    if re.fullmatch(TEAM_ID_PATTERN, team_id):
+        team = await session.scalar(select(Team).where(Team.public_id == team_id))
     if team is None or team.employer_id != employer.id:
-        raise HTTPException(404, f"you have no team {team_id}")
+        raise HTTPException(404, f"you have no team {team_id[:40]}")
     return team
 
 
 def _team_out(team: Team, bot: str) -> TeamOut:
     return TeamOut(
-        team_id=team.id,
+        team_id=team.public_id,
         name=team.name,
         invite_code=team.invite_code,
         invite_link=invite_link(bot, team.invite_code),
@@ -231,12 +259,15 @@ def _fingerprint(body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def own_campaign(session: AsyncSession, employer: Organisation, campaign_id: int) -> Campaign:
-    """A message to one of the employer's teams (404 for another employer's, like `own_team`)."""
-    campaign = await session.get(Campaign, campaign_id)
+async def own_campaign(session: AsyncSession, employer: Organisation, campaign_id: str) -> Campaign:
+    """A message to one of the employer's teams by its public id (404 for another employer's,
+    like `own_team`)."""
+    campaign = None
+    if re.fullmatch(CAMPAIGN_ID_PATTERN, campaign_id):
+        campaign = await session.scalar(select(Campaign).where(Campaign.public_id == campaign_id))
     team = await session.get(Team, campaign.team_id) if campaign is not None else None
     if campaign is None or team is None or team.employer_id != employer.id:
-        raise HTTPException(404, f"you have no campaign {campaign_id}")
+        raise HTTPException(404, f"you have no campaign {campaign_id[:40]}")
     return campaign
 
 
@@ -334,7 +365,7 @@ def teams_router() -> APIRouter:
             )
             for member, user in rows.all()
         ]
-        return TeamMemberList(team_id=team.id, items=items)
+        return TeamMemberList(team_id=team.public_id, items=items)
 
     @router.post(
         "/teams/{team_id}/credits",
@@ -377,7 +408,7 @@ def teams_router() -> APIRouter:
         """Totals for the team; individual figures only of members who agreed to share."""
         team = await own_team(session, employer, team_id)
         s = await team_summary(session, team, utcnow().date())
-        totals = {k: v for k, v in vars(s).items() if k != "shared"}
+        totals = {k: v for k, v in vars(s).items() if k != "shared"} | {"team_id": team_id}
         return SummaryOut(**totals, shared_members=[MemberOut(**vars(f)) for f in s.shared])
 
     @router.post(
@@ -394,7 +425,9 @@ def teams_router() -> APIRouter:
         get it; nobody gets it in their quiet hours (it waits until they end)."""
         team = await own_team(session, employer, team_id)
         campaign = await schedule_message(session, team, body.text, body.send_at)
-        return CampaignOut(campaign_id=campaign.id, team_id=team.id, send_at=campaign.send_at)
+        return CampaignOut(
+            campaign_id=campaign.public_id, team_id=team.public_id, send_at=campaign.send_at
+        )
 
     @router.get(
         "/nudges/{campaign_id}", response_model=CampaignCounts, tags=["nudges"], responses=errors
@@ -405,8 +438,13 @@ def teams_router() -> APIRouter:
         """How far a team message is: queued, sent, failed (incl. blocked), opted out."""
         campaign = await own_campaign(session, employer, campaign_id)
         counts = await delivery_counts(session, campaign)
+        team = await session.get(Team, campaign.team_id)
+        assert team is not None  # own_campaign found it
         return CampaignCounts(
-            campaign_id=campaign.id, team_id=campaign.team_id, send_at=campaign.send_at, **counts
+            campaign_id=campaign.public_id,
+            team_id=team.public_id,
+            send_at=campaign.send_at,
+            **counts,
         )
 
     return router

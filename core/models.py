@@ -8,6 +8,8 @@ deleted without extra code.
 
 from __future__ import annotations
 
+import secrets
+import string
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -89,6 +91,24 @@ class OrgKind(StrEnum):
     ADMIN = "admin"
 
 
+# Public ids of teams and team messages: what the API and the portal show, so that nobody can
+# count another employer's teams or guess their ids (the row ids stay inside). A prefix says
+# what an id is (as Stripe's do); 16 characters of [a-z0-9] are 82 random bits.
+PUBLIC_ID_ALPHABET = string.ascii_lowercase + string.digits
+PUBLIC_ID_LENGTH = 16
+TEAM_PREFIX = "tm_"
+CAMPAIGN_PREFIX = "cp_"
+
+
+def new_public_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def public_id_pattern(prefix: str) -> str:
+    """The JSON-Schema pattern of a public id with `prefix`."""
+    return f"^{prefix}[a-z0-9]{{{PUBLIC_ID_LENGTH}}}$"
+
+
 def _str_enum(enum: type[StrEnum]) -> Enum:
     return Enum(
         enum,
@@ -150,6 +170,9 @@ class Team(Base):
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(24), unique=True, index=True, default=lambda: new_public_id(TEAM_PREFIX)
+    )
     employer_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
@@ -372,6 +395,9 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(24), unique=True, index=True, default=lambda: new_public_id(CAMPAIGN_PREFIX)
+    )
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     # The manager who sent it from Telegram (None: the employer's API). Their data: it goes
     # with their "Wis alles".

@@ -111,7 +111,7 @@ def employer_routes() -> APIRouter:
                 status_code=422,
             )
         team = await create_team(session=page.session, employer=page.org, name=name)
-        return see_other(f"{PREFIX}/teams/{team_ref(team.id)}")
+        return see_other(f"{PREFIX}/teams/{team_ref(team)}")
 
     @router.get("/teams/{ref}", response_class=HTMLResponse)
     async def overview(page: EmployerPage, ref: str) -> HTMLResponse:
@@ -324,7 +324,7 @@ def employer_routes() -> APIRouter:
             return await _messages_page(page, team, values=values, errors=errors, status_code=422)
         campaign = await schedule_message(page.session, team, text, send_at)
         return see_other(
-            f"{PREFIX}/teams/{team_ref(team.id)}/berichten#bericht-{campaign_ref(campaign.id)}"
+            f"{PREFIX}/teams/{team_ref(team)}/berichten#bericht-{campaign_ref(campaign)}"
         )
 
     @router.get("/berichten/{ref}/status")
@@ -333,7 +333,7 @@ def employer_routes() -> APIRouter:
         campaign = await own_campaign(page.session, page.org, campaign_id_of(ref))
         counts = await delivery_counts(page.session, campaign)
         return JSONResponse(
-            {"id": campaign_ref(campaign.id), "due": campaign.queued, **counts},
+            {"id": campaign_ref(campaign), "due": campaign.queued, **counts},
             headers=SECURITY_HEADERS,
         )
 

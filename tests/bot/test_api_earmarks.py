@@ -27,11 +27,11 @@ async def employer(services: Services) -> dict[str, str]:
 
 async def _team_with_member(
     client: httpx.AsyncClient, services: Services, headers: dict[str, str]
-) -> int:
+) -> str:
     response = await client.post("/api/v1/teams", json={"name": "Servicedesk"}, headers=headers)
-    team_id: int = response.json()["team_id"]
+    team_id: str = response.json()["team_id"]
     async with services.sessions() as session, session.begin():
-        team = await session.get(Team, team_id)
+        team = await session.scalar(select(Team).where(Team.public_id == team_id))
         assert team is not None
         user = User(channel=Channel.TELEGRAM, external_id="771", consent=True, name="Sem")
         session.add(user)
@@ -70,7 +70,11 @@ async def test_a_valid_earmark_is_stored_with_its_meaning(
     )
     assert response.status_code == 201, response.text
     async with services.sessions() as session:
-        entry = await session.scalar(select(WalletEntry).where(WalletEntry.team_id == team_id))
+        entry = await session.scalar(
+            select(WalletEntry)
+            .join(Team, Team.id == WalletEntry.team_id)
+            .where(Team.public_id == team_id)
+        )
     assert entry is not None and entry.earmark_rule is not None and entry.earmark
     rule = entry.earmark_rule
     if isinstance(earmark, str):
@@ -111,7 +115,11 @@ async def test_an_earmark_without_a_defined_meaning_is_422(
     assert any(f.startswith(field) for f in fields), fields
     async with services.sessions() as session:  # nothing half-written
         assert (
-            await session.scalar(select(WalletEntry.id).where(WalletEntry.team_id == team_id))
+            await session.scalar(
+                select(WalletEntry.id)
+                .join(Team, Team.id == WalletEntry.team_id)
+                .where(Team.public_id == team_id)
+            )
             is None
         )
 

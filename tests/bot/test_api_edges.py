@@ -3,6 +3,7 @@ bodies, the team and member lists, the Allow header, and an OpenAPI document tha
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -68,21 +69,35 @@ async def test_control_characters_are_a_precise_422(
     assert csv.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "ref", [str(2**31), str(2**63), str(10**30), "1", "tm_%00", "tm_" + "a" * 500, "tm_'--"]
+)
+async def test_what_is_not_a_team_or_message_id_is_404_not_500(
+    client: httpx.AsyncClient, employer: dict[str, str], ref: str
+) -> None:
+    """Teams and messages have opaque ids (`tm_…`, `cp_…`); anything else names nothing."""
+    for path in (
+        f"/api/v1/teams/{ref}/summary",
+        f"/api/v1/teams/{ref}/members",
+        f"/api/v1/nudges/{ref}",
+        f"/api/v1/nudges/{ref.replace('tm_', 'cp_')}",
+    ):
+        answer = await client.get(path, headers=employer)
+        expected = 422 if "%00" in ref else 404  # a control character is refused first
+        assert answer.status_code == expected, path
+        assert answer.json()["error"]["status"] == expected, answer.text
+    for path, body in (
+        (f"/api/v1/teams/{ref}/credits", _credit("k")),
+        (f"/api/v1/teams/{ref}/nudges", {"text": "x"}),
+    ):
+        answer = await client.post(path, json=body, headers=employer)
+        assert answer.status_code == (422 if "%00" in ref else 404), path
+
+
 @pytest.mark.parametrize("big", [2**31, 2**63, 10**30])
-async def test_ids_out_of_range_are_422_not_500(
+async def test_member_ids_out_of_range_are_422_not_500(
     client: httpx.AsyncClient, employer: dict[str, str], big: int
 ) -> None:
-    for path in (
-        f"/api/v1/teams/{big}/summary",
-        f"/api/v1/teams/{big}/members",
-        f"/api/v1/nudges/{big}",
-    ):
-        assert (await client.get(path, headers=employer)).status_code == 422, path
-    for path, body in (
-        (f"/api/v1/teams/{big}/credits", _credit("k")),
-        (f"/api/v1/teams/{big}/nudges", {"text": "x"}),
-    ):
-        assert (await client.post(path, json=body, headers=employer)).status_code == 422
     team = await _team(client, employer)
     response = await client.post(
         f"/api/v1/teams/{team['team_id']}/credits",
@@ -90,6 +105,25 @@ async def test_ids_out_of_range_are_422_not_500(
         headers=employer,
     )
     assert response.status_code == 422
+
+
+async def test_team_and_message_ids_are_opaque(
+    client: httpx.AsyncClient, employer: dict[str, str]
+) -> None:
+    first, second = await _team(client, employer), await _team(client, employer)
+    for team in (first, second):
+        assert re.fullmatch(r"tm_[a-z0-9]{16}", team["team_id"]), team
+    assert first["team_id"] != second["team_id"]
+    sent = await client.post(
+        f"/api/v1/teams/{first['team_id']}/nudges", json={"text": "Hoi"}, headers=employer
+    )
+    assert sent.status_code == 201, sent.text
+    assert re.fullmatch(r"cp_[a-z0-9]{16}", sent.json()["campaign_id"])
+    assert sent.json()["team_id"] == first["team_id"]
+    counts = await client.get(f"/api/v1/nudges/{sent.json()['campaign_id']}", headers=employer)
+    assert counts.json()["team_id"] == first["team_id"]
+    summary = await client.get(f"/api/v1/teams/{first['team_id']}/summary", headers=employer)
+    assert summary.json()["team_id"] == first["team_id"]
 
 
 async def test_idempotency_key_reused_with_another_body_is_409(

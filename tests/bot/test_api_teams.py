@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot import Services
 from core.models import Channel, OrgKind, Team, TeamRole, User
@@ -33,10 +34,10 @@ async def _team(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str,
     return body
 
 
-async def _members(services: Services, team_id: int, *shares: bool) -> list[int]:
+async def _members(services: Services, team_id: str, *shares: bool) -> list[int]:
     ids = []
     async with services.sessions() as session, session.begin():
-        team = await session.get(Team, team_id)
+        team = await session.scalar(select(Team).where(Team.public_id == team_id))
         assert team is not None
         for number, share in enumerate(shares):
             user = User(

@@ -171,7 +171,7 @@ async def test_one_employer_never_sees_another_employers_team(services: Services
         csrf = await _signin(client, services, mine)
         listing = await client.get("/portaal/teams")
         assert "Geheim team" not in listing.text
-        base = f"/portaal/teams/{their_team.id}"
+        base = f"/portaal/teams/{their_team.public_id}"
         for path in (base, f"{base}/budget", f"{base}/berichten", f"{base}/qr.png"):
             response = await client.get(path)
             assert response.status_code == 404, (
@@ -179,7 +179,7 @@ async def test_one_employer_never_sees_another_employers_team(services: Services
             )  # as unknown as a missing team (the API's rule)
             assert "Geheim team" not in response.text
             assert "Naam" not in response.text
-        status = await client.get(f"/portaal/berichten/{campaign.id}/status")
+        status = await client.get(f"/portaal/berichten/{campaign.public_id}/status")
         assert status.status_code == 404
         credit = await client.post(
             f"{base}/budget",
@@ -208,13 +208,13 @@ async def test_the_overview_names_only_members_who_share(services: Services) -> 
     team = await _team(services, employer, "Delers", True, False)
     async with _client(services) as client:
         await _signin(client, services, employer)
-        page = await client.get(f"/portaal/teams/{team.id}")
+        page = await client.get(f"/portaal/teams/{team.public_id}")
         assert page.status_code == 200
         assert f"Naam{team.id}x0" in page.text
         assert f"Naam{team.id}x1" not in page.text
         assert "2 leden" in page.text
         assert "<svg" in page.text  # the QR code and the charts
-        budget = await client.get(f"/portaal/teams/{team.id}/budget")
+        budget = await client.get(f"/portaal/teams/{team.public_id}/budget")
         assert f"Naam{team.id}x0" in budget.text
         assert f"Naam{team.id}x1" not in budget.text
 
@@ -232,25 +232,25 @@ async def test_a_double_submitted_credit_form_credits_once(services: Services) -
             "idempotency_key": "form-1",
             "who": "all",
         }
-        first = await client.post(f"/portaal/teams/{team.id}/budget", data=form)
+        first = await client.post(f"/portaal/teams/{team.public_id}/budget", data=form)
         assert first.status_code == 200, first.text
         assert "Gelukt" in first.text
-        second = await client.post(f"/portaal/teams/{team.id}/budget", data=form)
+        second = await client.post(f"/portaal/teams/{team.public_id}/budget", data=form)
         assert "al gedaan" in second.text
         assert "€ 501" in second.text  # two members, € 250,50 each
         # expiring within 60 days shows on the page
         assert "Vervalt binnen 60 dagen" in second.text
         assert second.text.count('"Bestemming">elke cursus<') == 1, "one order in the history"
         marked = {**form, "amount": "100", "idempotency_key": "3", "earmark": "vca"}
-        earmarked = await client.post(f"/portaal/teams/{team.id}/budget", data=marked)
+        earmarked = await client.post(f"/portaal/teams/{team.public_id}/budget", data=marked)
         assert "Gelukt" in earmarked.text
         assert re.search(r"Met een bestemming</dt><dd>€ 200<", earmarked.text)
         unknown = {**marked, "idempotency_key": "4", "earmark": "zweefvliegen"}
-        refused = await client.post(f"/portaal/teams/{team.id}/budget", data=unknown)
+        refused = await client.post(f"/portaal/teams/{team.public_id}/budget", data=unknown)
         assert refused.status_code == 422
         assert "bestemming" in refused.text
         bad = await client.post(
-            f"/portaal/teams/{team.id}/budget",
+            f"/portaal/teams/{team.public_id}/budget",
             data={**form, "amount": "veel", "idempotency_key": "2"},
         )
         assert bad.status_code == 422

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -102,3 +103,48 @@ async def test_sqlite_uses_wal_without_a_disk_sync_per_commit(tmp_path: Path) ->
         assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 1  # NORMAL
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
     await engine.dispose()
+
+
+async def test_public_ids_are_given_to_the_teams_and_messages_already_there(
+    tmp_path: Path,
+) -> None:
+    """0012 backfills: every existing team and team message gets its own opaque id, and
+    nothing that refers to a team is lost on the way."""
+    from sqlalchemy import text
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    await upgrade(engine, "0011_scale")
+    now = "2026-12-01 09:00:00.000000"
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO organisations (id, name, kind, token_hash, created_at) "
+                "VALUES (1, 'Bakkerij', 'employer', 'h', :now)"
+            ),
+            {"now": now},
+        )
+        for n in (1, 2, 3):
+            await conn.execute(
+                text(
+                    "INSERT INTO teams (id, employer_id, name, invite_code, manager_code, "
+                    "created_at) VALUES (:n, 1, 'Team', :i, :m, :now)"
+                ),
+                {"n": n, "i": f"i{n}", "m": f"m{n}", "now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO campaigns (id, team_id, text, send_at, queued, created_at) "
+                    "VALUES (:n, :n, 'Hoi', :now, 0, :now)"
+                ),
+                {"n": n, "now": now},
+            )
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        teams = (await conn.execute(text("SELECT public_id FROM teams"))).scalars().all()
+        messages = (await conn.execute(text("SELECT public_id FROM campaigns"))).scalars().all()
+        # SQLite's batch copies ran with foreign keys off (else dropping the old teams table
+        # deletes every message); they are on again for whoever uses the connection next.
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+    await engine.dispose()
+    assert len(set(teams)) == 3 and all(re.fullmatch(r"tm_[a-z0-9]{16}", t) for t in teams)
+    assert len(set(messages)) == 3 and all(re.fullmatch(r"cp_[a-z0-9]{16}", m) for m in messages)

@@ -176,9 +176,9 @@ async def _sign_in(portal: Portal, org_id: int, *, phone: bool = False) -> Any:
     return page
 
 
-async def _workers_join(portal: Portal, team_id: int, *chats: int) -> None:
+async def _workers_join(portal: Portal, team_id: str, *chats: int) -> None:
     async with portal.services.sessions() as session, session.begin():
-        team = await session.get(Team, team_id)
+        team = await session.scalar(select(Team).where(Team.public_id == team_id))
         assert team is not None
         for chat in chats:
             user = User(
@@ -204,7 +204,8 @@ async def test_an_employer_funds_a_team_and_sees_its_message_arrive(portal: Port
     invite = await page.get_by_label("Uitnodiging voor leden").input_value()
     assert re.fullmatch(r"https://t\.me/LeerloopBot\?start=team_\w+", invite)
     assert await page.locator(".qr svg").count() == 1
-    team_id = int(page.url.rstrip("/").split("/")[-1])
+    team_id = page.url.rstrip("/").split("/")[-1]
+    assert team_id.startswith("tm_"), page.url  # an opaque id, not the row number
 
     await _workers_join(portal, team_id, 8101, 8102)
     await page.reload()

@@ -104,7 +104,7 @@ async def test_the_same_credit_request_twice_at_once_credits_once(
             await join_team(
                 session=session, team=team, user=member, role=TeamRole.MEMBER, share_progress=False
             )
-        team_id = team.id
+        team_id = team.public_id
     settings = Settings(DATABASE_URL=str(fresh_engine.url), _env_file=None)
     services = Services(
         settings=settings,
