@@ -24,6 +24,7 @@ from core.models import Channel, User
 from core.settings import Settings
 from dialogues import Answer, encode
 from tests.support import FakeTelegram
+from tests.support.databases import seeded_sqlite
 from tests.support.fake_telegram import SentMessage
 
 CHAT = 7771234
@@ -37,7 +38,7 @@ async def channel(
         _env_file=None,
         TELEGRAM_BOT_TOKEN=fake_telegram.token,
         TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'channel.db'}",
+        DATABASE_URL=await seeded_sqlite(tmp_path / "channel.db"),
     )
     services = await Services.start(settings, interpreter=interpreter)
     channel = TelegramChannel(services)

@@ -3,9 +3,7 @@ through python-telegram-bot, the dialogue manager and the database."""
 
 from __future__ import annotations
 
-import asyncio
 import string
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +15,12 @@ from bot.telegram_channel import TelegramChannel
 from core.db import Base
 from dialogues import ResponseCatalogue
 from tests.support import FakeTelegram
+from tests.support.turns import answer_to_one_turn
 
 pytestmark = pytest.mark.e2e
 
 JOURNEYS = Path(__file__).with_name("journeys.yml")
 RESPONSES = ResponseCatalogue.load()
-QUIET_SECONDS = 0.6
 
 
 class JourneyStep(BaseModel):
@@ -54,22 +52,6 @@ def _fixed(key: str) -> str:
     return max(parts, key=len).strip() if parts else ""
 
 
-async def _replies(fake: FakeTelegram, chat: int, before: int) -> list[str]:
-    """Wait for the bot's answer: at least one new message, then a moment of quiet."""
-    deadline = time.monotonic() + 30
-    while len(fake.messages_to(chat)) <= before:
-        assert time.monotonic() < deadline, "no reply"
-        await asyncio.sleep(0.02)
-    seen = len(fake.messages_to(chat))
-    quiet_since = time.monotonic()
-    while time.monotonic() - quiet_since < QUIET_SECONDS:
-        await asyncio.sleep(0.05)
-        if len(fake.messages_to(chat)) != seen:
-            seen = len(fake.messages_to(chat))
-            quiet_since = time.monotonic()
-    return [m.text or "" for m in fake.messages_to(chat)[before:]]
-
-
 def test_there_are_at_least_fifteen_journeys() -> None:
     assert len(_journeys()) >= 15
 
@@ -91,7 +73,8 @@ async def test_journey(
         else:
             assert step.user is not None
             fake_telegram.push_text(chat, step.user)
-        texts = await _replies(fake_telegram, chat, before)
+        answer = await answer_to_one_turn(fake_telegram, telegram_bot, chat, before)
+        texts = [m.text or "" for m in answer]
         said = "\n".join(texts)
         where = f"{journey.persona}, step {number} ({step.user or step.press}):\n{said}"
         for key in step.says:

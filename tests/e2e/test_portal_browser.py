@@ -35,6 +35,7 @@ from services import create_organisation
 from services.portal import create_signin_code, signin_url
 from services.teams import join_team
 from tests.support import FakeTelegram
+from tests.support.databases import seeded_sqlite
 from tests.support.processes import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -114,7 +115,7 @@ async def portal(
         _env_file=None,
         TELEGRAM_BOT_TOKEN=fake_telegram.token,
         TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
+        DATABASE_URL=await seeded_sqlite(tmp_path / "portal.db"),
         HTTP_PORT=port,
         TELEGRAM_MAX_PER_SECOND=0,
         TELEGRAM_CHAT_INTERVAL=0,

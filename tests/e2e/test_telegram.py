@@ -19,6 +19,7 @@ from services.teams import CreditOrder, create_team, credit_team
 from tests.support import FakeTelegram
 from tests.support.fake_telegram import SentMessage
 from tests.support.processes import LeerloopProcess, clean_env, free_port
+from tests.support.turns import answer_to_one_turn
 
 pytestmark = pytest.mark.e2e
 
@@ -161,20 +162,15 @@ class _Chat:
     def __init__(self, fake: FakeTelegram, chat_id: int, bot: TelegramChannel) -> None:
         self.fake = fake
         self.chat_id = chat_id
-        self.quiet = bot.services.settings.telegram_chat_interval + 0.25
+        self.bot = bot
         self.last_with_buttons: SentMessage | None = None
 
     async def _turn(self, push: Callable[[], object]) -> str:
         before = len(self.fake.messages_to(self.chat_id))
         push()
-        await self.fake.wait_for_messages(self.chat_id, before + 1)
-        while True:  # the bot may send more than one message for one turn
-            count = len(self.fake.messages_to(self.chat_id))
-            # After a burst, replies to one chat are paced (Telegram: about one a second).
-            await asyncio.sleep(self.quiet)
-            if len(self.fake.messages_to(self.chat_id)) == count:
-                break
-        new = self.fake.messages_to(self.chat_id)[before:]
+        # The bot may send more than one message for one turn (paced after a burst, as
+        # Telegram wants): wait until the turn is done, not for a guessed moment of quiet.
+        new = await answer_to_one_turn(self.fake, self.bot, self.chat_id, before)
         with_buttons = [m for m in new if m.buttons]
         if with_buttons:
             self.last_with_buttons = with_buttons[-1]
