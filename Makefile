@@ -22,10 +22,13 @@ model: install
 run: model
 	$(BIN)/leerloop start
 
-# Every behaviour, quickly. Retraining, the classifiers config.yml does not use and the wheel
-# build are marked slow: `make test-slow` (CI runs both), `make test-all` for everything at once.
+# Every behaviour, quickly, on every core (pytest-xdist; TEST_WORKERS=0 runs in one process).
+# Retraining, the classifiers config.yml does not use, the wheel build, the API fuzzer and the
+# multi-process scale tests are marked slow: `make test-slow` (one process; CI runs both),
+# `make test-all` for everything at once.
+TEST_WORKERS ?= auto
 test: model
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-slow: model
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
