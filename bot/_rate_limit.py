@@ -251,6 +251,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.local = LocalLimits(clock)  # per-chat slots of this process
         self._buckets: dict[int | str, _Bucket] = {}
         self._groups: dict[int | str, deque[float]] = {}
+        self._sent: deque[float] = deque()  # when this process's last broadcasts went out
         self._high_waiting = 0
         self._paused_until = -math.inf
         self._pause_checked = -math.inf
@@ -323,6 +324,22 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             wait = await self.shared.reserve("broadcast", self.broadcast_interval)
             if wait > 0:
                 await self.sleep(wait)
+            await self._sent_window()
+
+    async def _sent_window(self) -> None:
+        """At most `broadcast_per_second` of this process's broadcasts in any second, counted
+        when they go out. The shared slots space them evenly, but a busy event loop wakes
+        several sleepers late and at once; they would reach Telegram in one burst (a 429, and
+        a pause for everyone). Evenly spaced slots never wait here."""
+        limit = round(1.0 / (self.broadcast_interval * HEADROOM))
+        while True:
+            now = self.clock()
+            while self._sent and now - self._sent[0] >= 1.0:
+                self._sent.popleft()
+            if len(self._sent) < limit:
+                self._sent.append(now)
+                return
+            await self.sleep(1.0 - (now - self._sent[0]))
 
     def _forget_quiet_chats(self, now: float) -> None:
         """Chats whose bucket is full again need no memory (keeps the map small)."""

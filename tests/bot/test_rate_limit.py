@@ -61,6 +61,26 @@ async def test_broadcasts_never_more_than_30_in_any_second_and_close_to_30() -> 
     assert 29.1 <= rate <= 30.0
 
 
+async def test_senders_woken_late_and_at_once_by_a_busy_loop_still_make_no_burst() -> None:
+    """A busy event loop (people chatting) wakes the sleeping broadcasts late: every one due in
+    0.6 s wakes at its end. They must not all go to Telegram at once (a 429 for everyone)."""
+    clock = VirtualClock()
+    stall_from, stall_until = clock.now + 2.0, clock.now + 2.6
+
+    async def busy_sleep(seconds: float) -> None:
+        if stall_from <= clock.now + seconds < stall_until:
+            seconds = stall_until - clock.now
+        await clock.sleep(seconds)
+
+    limiter = PriorityRateLimiter(clock=clock, sleep=busy_sleep, shared=LocalLimits(clock))
+    stamps: list[float] = []
+    await asyncio.gather(*(_send(limiter, clock, 5000 + n, stamps, low=True) for n in range(300)))
+    assert sum(1 for t in stamps if t == stall_until) > 10, "the stall did bunch them"
+    assert _max_in_any_second(stamps) <= 30
+    rate = (len(stamps) - 1) / (max(stamps) - min(stamps))
+    assert rate >= 29.0, "the slots lost in the stall are not lost for good"
+
+
 async def test_two_processes_sharing_limits_stay_under_30_together() -> None:
     clock = VirtualClock()
     shared = LocalLimits(clock)  # what PostgreSQL or Redis is for real processes
