@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -33,6 +32,7 @@ from core.models import (
     TeamMember,
     TeamRole,
     User,
+    is_public_id,
     public_id_pattern,
 )
 from core.text_input import IsoDate, IsoDateTime, WholeNumber
@@ -237,7 +237,7 @@ async def own_team(session: AsyncSession, employer: Organisation, team_id: str) 
     missing one (404), so ids tell nobody which teams exist elsewhere. The API and the portal
     both check with this."""
     team = None
-    if re.fullmatch(TEAM_ID_PATTERN, team_id):
+    if is_public_id(TEAM_PREFIX, team_id):
         team = await session.scalar(select(Team).where(Team.public_id == team_id))
     if team is None or team.employer_id != employer.id:
         raise HTTPException(404, f"you have no team {team_id[:40]}")
@@ -263,7 +263,7 @@ async def own_campaign(session: AsyncSession, employer: Organisation, campaign_i
     """A message to one of the employer's teams by its public id (404 for another employer's,
     like `own_team`)."""
     campaign = None
-    if re.fullmatch(CAMPAIGN_ID_PATTERN, campaign_id):
+    if is_public_id(CAMPAIGN_PREFIX, campaign_id):
         campaign = await session.scalar(select(Campaign).where(Campaign.public_id == campaign_id))
     team = await session.get(Team, campaign.team_id) if campaign is not None else None
     if campaign is None or team is None or team.employer_id != employer.id:

@@ -238,6 +238,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> None:
         if allow_paid_broadcast:
             broadcast_per_second = PAID_BROADCAST_PER_SECOND
+        self.broadcast_per_second = broadcast_per_second
         self.broadcast_interval = (
             1.0 / (broadcast_per_second * HEADROOM) if broadcast_per_second else 0.0
         )
@@ -331,7 +332,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         when they go out. The shared slots space them evenly, but a busy event loop wakes
         several sleepers late and at once; they would reach Telegram in one burst (a 429, and
         a pause for everyone). Evenly spaced slots never wait here."""
-        limit = round(1.0 / (self.broadcast_interval * HEADROOM))
+        limit = self.broadcast_per_second
         while True:
             now = self.clock()
             while self._sent and now - self._sent[0] >= 1.0:

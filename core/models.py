@@ -8,6 +8,7 @@ deleted without extra code.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from datetime import date, datetime
@@ -107,6 +108,15 @@ def new_public_id(prefix: str) -> str:
 def public_id_pattern(prefix: str) -> str:
     """The JSON-Schema pattern of a public id with `prefix`."""
     return f"^{prefix}[a-z0-9]{{{PUBLIC_ID_LENGTH}}}$"
+
+
+_PUBLIC_ID = {p: re.compile(public_id_pattern(p)) for p in (TEAM_PREFIX, CAMPAIGN_PREFIX)}
+
+
+def is_public_id(prefix: str, value: str) -> bool:
+    """Whether `value` is shaped like a public id with `prefix` (before any lookup: a path
+    may hold anything, and PostgreSQL refuses some characters outright)."""
+    return _PUBLIC_ID[prefix].fullmatch(value) is not None
 
 
 def _str_enum(enum: type[StrEnum]) -> Enum:

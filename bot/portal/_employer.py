@@ -14,7 +14,6 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot._api_teams import credit_members, own_campaign, own_team, schedule_message
-from bot.portal._ids import campaign_id_of, campaign_ref, team_id_of, team_ref
 from bot.portal._web import (
     PREFIX,
     SECURITY_HEADERS,
@@ -71,7 +70,7 @@ def _bars(values: dict[str, int]) -> list[dict[str, Any]]:
 
 
 async def _team(page: Page, ref: str) -> Team:
-    return await own_team(page.session, page.org, team_id_of(ref))
+    return await own_team(page.session, page.org, ref)
 
 
 async def _campaign_rows(page: Page, team: Team, zone: ZoneInfo) -> list[dict[str, Any]]:
@@ -111,7 +110,7 @@ def employer_routes() -> APIRouter:
                 status_code=422,
             )
         team = await create_team(session=page.session, employer=page.org, name=name)
-        return see_other(f"{PREFIX}/teams/{team_ref(team)}")
+        return see_other(f"{PREFIX}/teams/{team.public_id}")
 
     @router.get("/teams/{ref}", response_class=HTMLResponse)
     async def overview(page: EmployerPage, ref: str) -> HTMLResponse:
@@ -323,17 +322,15 @@ def employer_routes() -> APIRouter:
         if errors:
             return await _messages_page(page, team, values=values, errors=errors, status_code=422)
         campaign = await schedule_message(page.session, team, text, send_at)
-        return see_other(
-            f"{PREFIX}/teams/{team_ref(team)}/berichten#bericht-{campaign_ref(campaign)}"
-        )
+        return see_other(f"{PREFIX}/teams/{team.public_id}/berichten#bericht-{campaign.public_id}")
 
     @router.get("/berichten/{ref}/status")
     async def message_status(page: EmployerPage, ref: str) -> JSONResponse:
         """Delivery counts of one message, for the page that polls them."""
-        campaign = await own_campaign(page.session, page.org, campaign_id_of(ref))
+        campaign = await own_campaign(page.session, page.org, ref)
         counts = await delivery_counts(page.session, campaign)
         return JSONResponse(
-            {"id": campaign_ref(campaign), "due": campaign.queued, **counts},
+            {"id": campaign.public_id, "due": campaign.queued, **counts},
             headers=SECURITY_HEADERS,
         )
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.formatting import day, euro
 from bot._api_common import SessionDep, check_kind, services_of
-from bot.portal._ids import campaign_ref, team_ref
 from core.db import utcnow
 from core.models import Organisation, OrgKind
 from services.portal import SignedIn, session_for
@@ -103,8 +102,6 @@ templates.env.filters["euro"] = euro
 templates.env.filters["datum"] = _date
 templates.env.filters["reden"] = reason_nl
 templates.env.globals["field_label"] = lambda f: FIELD_LABELS.get(f, f)
-templates.env.globals["team_ref"] = team_ref
-templates.env.globals["campaign_ref"] = campaign_ref
 templates.env.globals["kind_label"] = lambda k: KIND_LABELS.get(k, str(k))
 templates.env.globals["prefix"] = PREFIX
 
