@@ -50,16 +50,15 @@ async def _chatter(
 ) -> None:
     """One person: /help, wait for the answer, a short pause, again."""
 
-    async def count() -> int:
-        response = await control.get("/_control/stats", params={"chat_id": chat})
-        return int(response.json()["count"])
-
     while not stop.is_set():
-        before = await count()
+        before = (await control.get("/_control/stats", params={"chat_id": chat})).json()["count"]
         started = time.perf_counter()
         await control.post("/_control/push", json={"chat_id": chat, "text": "/help"})
-        while await count() <= before and time.perf_counter() - started < 20:
-            await asyncio.sleep(0.01)
+        await control.get(
+            "/_control/wait",
+            params={"chat_id": chat, "count": before + 1, "timeout": 20},
+            timeout=30,
+        )
         latencies.append(time.perf_counter() - started)
         await asyncio.sleep(0.5)
 

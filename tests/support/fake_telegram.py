@@ -63,6 +63,10 @@ class FakeTelegram:
         self.max_poll_seconds = max_poll_seconds
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[SentMessage] = []
+        # The same messages per chat, and a wake-up per chat: waiting for one person's reply
+        # stays cheap when thousands of messages went out (benchmarks ask many times a second).
+        self._by_chat: dict[int, list[SentMessage]] = defaultdict(list)
+        self._arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self.edits: list[dict[str, Any]] = []
         self.refused: list[tuple[str, str]] = []  # (method, Telegram's reason) of 400 answers
         self._texts: dict[tuple[int, int], str] = {}  # (chat, message) -> its current text
@@ -97,6 +101,7 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # Control routes, for a benchmark that runs this server in another process.
         app.router.add_get("/_control/stats", self._stats)
+        app.router.add_get("/_control/wait", self._wait_route)
         app.router.add_post("/_control/config", self._config)
         app.router.add_post("/_control/push", self._push_route)
         self._runner = web.AppRunner(app, access_log=None)
@@ -132,6 +137,13 @@ class FakeTelegram:
                 "per_second": self.rate(),
             }
         )
+
+    async def _wait_route(self, request: web.Request) -> web.Response:
+        """Long poll: answers once `count` messages went to `chat_id` (or after `timeout` s)."""
+        chat, count = int(request.query["chat_id"]), int(request.query["count"])
+        timeout = float(request.query.get("timeout", "10"))
+        arrived = await self.wait_count(chat, count, time.monotonic() + timeout)
+        return web.json_response({"count": len(self._by_chat[chat]), "arrived": arrived})
 
     async def _config(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -225,7 +237,24 @@ class FakeTelegram:
         return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
-        return [m for m in self.sent if m.chat_id == chat_id]
+        return list(self._by_chat.get(chat_id, ()))
+
+    def _record(self, message: SentMessage) -> None:
+        self.sent.append(message)
+        self._by_chat[message.chat_id].append(message)
+        self._arrived[message.chat_id].set()
+
+    async def wait_count(self, chat_id: int, count: int, deadline: float) -> bool:
+        """Wait until `count` messages went to `chat_id` in total; False at the deadline."""
+        event = self._arrived[chat_id]
+        while len(self._by_chat[chat_id]) < count:
+            event.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=left)
+        return True
 
     def method_calls(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -234,14 +263,11 @@ class FakeTelegram:
         self, chat_id: int, count: int, timeout: float = 10.0
     ) -> list[SentMessage]:
         """Wait until the bot has sent `count` messages in total to `chat_id`."""
-        deadline = time.monotonic() + timeout
-        while len(self.messages_to(chat_id)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"expected {count} messages to {chat_id}, got "
-                    f"{[m.text for m in self.messages_to(chat_id)]}"
-                )
-            await asyncio.sleep(0.02)
+        if not await self.wait_count(chat_id, count, time.monotonic() + timeout):
+            raise AssertionError(
+                f"expected {count} messages to {chat_id}, got "
+                f"{[m.text for m in self.messages_to(chat_id)]}"
+            )
         return self.messages_to(chat_id)
 
     async def wait_until(self, predicate: Any, timeout: float = 10.0) -> None:
@@ -411,7 +437,7 @@ class FakeTelegram:
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
         message = self._message(chat_id, params["text"], params)
-        self.sent.append(
+        self._record(
             SentMessage(chat_id, message["message_id"], params["text"], self._buttons(params))
         )
         return message
@@ -427,7 +453,7 @@ class FakeTelegram:
         }
         if params.get("caption"):
             message["caption"] = params["caption"]
-        self.sent.append(
+        self._record(
             SentMessage(
                 chat_id,
                 message["message_id"],
@@ -457,7 +483,7 @@ class FakeTelegram:
             if len(params["caption"]) > CAPTION_LIMIT:
                 raise self._bad_request("message caption is too long")
             message["caption"] = params["caption"]
-        self.sent.append(
+        self._record(
             SentMessage(
                 chat_id,
                 message["message_id"],
