@@ -64,7 +64,12 @@ async def _chatter(
 
 
 async def run(
-    processes: int, recipients: int, users: int, fake_port: int, token: str
+    processes: int,
+    recipients: int,
+    users: int,
+    fake_port: int,
+    token: str,
+    timeline: str | None = None,
 ) -> dict[str, Any]:
     server = postgres_url()
     assert server is not None, "set TEST_POSTGRES_URL"
@@ -114,6 +119,16 @@ async def run(
     campaign = [(c, at) for c, at in sent if FIRST_CHAT <= c < FIRST_CHAT + recipients]
     per_chat = Counter(c for c, _ in campaign)
     stamps = [at for _, at in campaign]
+    if timeline:
+        first = min(stamps, default=0.0)
+        Path(timeline).write_text(
+            json.dumps(
+                {
+                    "sent": [round(at - first, 4) for at in sorted(stamps)],
+                    "answered_429": [round(at - first, 4) for at in stats["too_many_at"]],
+                }
+            )
+        )
     steady = sorted(latencies[len(latencies) // 10 :])  # skip the first replies (warm-up)
     return {
         "processes": processes,
@@ -137,6 +152,9 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=3000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--processes", default="1,3")
+    parser.add_argument(
+        "--timeline", help="write each run's send and 429 times to FILE.<processes>.json"
+    )
     args = parser.parse_args()
     ports: Any = multiprocessing.Queue()
     fake = multiprocessing.Process(target=_serve_fake, args=(ports,), daemon=True)
@@ -144,7 +162,8 @@ def main() -> None:
     port, token = ports.get(timeout=30)
     try:
         for count in (int(p) for p in args.processes.split(",")):
-            result = asyncio.run(run(count, args.recipients, args.users, port, token))
+            timeline = f"{args.timeline}.{count}.json" if args.timeline else None
+            result = asyncio.run(run(count, args.recipients, args.users, port, token, timeline))
             print(json.dumps(result), flush=True)
     finally:
         fake.terminate()

@@ -59,6 +59,11 @@ class NluInterpreter:
             return self._model.result()  # raises while it is still loading
         return self._model
 
+    async def wait_loaded(self) -> None:
+        """Return once the model is loaded (raises what loading raised)."""
+        if isinstance(self._model, asyncio.Future):
+            self._model = await self._model
+
     async def parse(self, text: str, now: datetime | None = None) -> dict[str, Any]:
         """The whole parse result in Rasa's shape (what `/model/parse` answers)."""
         if isinstance(self._model, asyncio.Future):

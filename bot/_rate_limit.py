@@ -14,6 +14,14 @@
 Broadcast slots are reserved with GCRA (the generic cell rate algorithm: one "theoretical
 arrival time" per key, moved on by one interval per message, on the shared server's clock), so
 three processes together send at the rate one would, spaced evenly.
+
+Evenly spaced sends still reach Telegram unevenly: a busy event loop, the network or Telegram's
+own servers delay one message by 20 ms and not the next, and 31 arrive within one second (a 429,
+and a pause for everyone). So every broadcast also holds one of `broadcast_per_second`
+**permits**, shared by all processes, from before it is sent until one second after its answer
+came back (a sliding-window log, kept on the shared server). However late any message arrives,
+it arrived while its permit was held, and a permit is held for a second after it: no second ever
+sees more arrivals than there are permits. This costs only the round trip (30 per 1.005 s here).
 """
 
 from __future__ import annotations
@@ -21,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import logging
 import math
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -39,10 +49,13 @@ JSONDict = dict[str, Any]
 LOW = "low"
 PAID_BROADCAST_PER_SECOND = 1000
 _MAX_TRACKED_CHATS = 10_000
-# Broadcasts are paced a little under the limit, so that network jitter between reserving a slot
-# and the request reaching Telegram never puts 31 messages into one second.
-HEADROOM = 0.985
+# Broadcasts are paced a little under the limit, so that the permits (below) rarely have to wait.
+HEADROOM = 0.99
 PAUSE = "pause"
+PERMITS = "permits"
+# A permit whose send never reported back (the process died) frees itself after this long; longer
+# than any send may take (the Bot API request times out after 5 s, a retry after a 429 waits).
+PERMIT_FLIGHT_SECONDS = 30.0
 
 
 class SharedLimits(Protocol):
@@ -59,6 +72,13 @@ class SharedLimits(Protocol):
     async def paused_for(self) -> float:
         """Seconds the current pause still lasts (0 when none)."""
 
+    async def acquire(self, key: str, permit: str, limit: int) -> float:
+        """Hold `permit` of `key` when fewer than `limit` are held (0.0), else the seconds until
+        the first one frees. A held permit frees itself after `PERMIT_FLIGHT_SECONDS`."""
+
+    async def release(self, key: str, permit: str, hold: float) -> None:
+        """The send is done: `permit` stays held for `hold` seconds more, then frees."""
+
     async def close(self) -> None:
         """Let go of connections."""
 
@@ -71,6 +91,7 @@ class LocalLimits:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.tat: dict[str, float] = {}
+        self.permits: dict[str, dict[str, float]] = {}  # key -> permit -> held until
 
     async def reserve(self, key: str, interval: float) -> float:
         now = self.clock()
@@ -85,6 +106,21 @@ class LocalLimits:
 
     async def paused_for(self) -> float:
         return max(self.tat.get(PAUSE, 0.0) - self.clock(), 0.0)
+
+    async def acquire(self, key: str, permit: str, limit: int) -> float:
+        now = self.clock()
+        held = self.permits.setdefault(key, {})
+        for gone in [p for p, until in held.items() if until <= now]:
+            del held[gone]
+        if len(held) < limit:
+            held[permit] = now + PERMIT_FLIGHT_SECONDS
+            return 0.0
+        return min(held.values()) - now
+
+    async def release(self, key: str, permit: str, hold: float) -> None:
+        held = self.permits.setdefault(key, {})
+        if permit in held:
+            held[permit] = self.clock() + hold
 
     async def close(self) -> None:
         """Nothing to close."""
@@ -107,6 +143,27 @@ _PG_PAUSE = text(
     VALUES (:pause, CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION) + :seconds)
     ON CONFLICT (key) DO UPDATE SET tat = GREATEST(shared_limits.tat, excluded.tat)
     """
+)
+# Permits are rows `<scope>:permits:<key>:<permit>` of the same table (`tat` = held until); the
+# advisory lock makes counting and taking one step for all processes.
+_PG_PERMIT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:prefix, 0))")
+_PG_ACQUIRE = text(
+    """
+    WITH n AS (SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION) AS now),
+         gone AS (DELETE FROM shared_limits
+                  WHERE key LIKE :pattern AND tat <= (SELECT now FROM n)),
+         held AS (SELECT count(*) AS taken, min(tat) AS first FROM shared_limits
+                  WHERE key LIKE :pattern AND tat > (SELECT now FROM n)),
+         took AS (INSERT INTO shared_limits (key, tat)
+                  SELECT :permit, (SELECT now FROM n) + :flight FROM held WHERE taken < :limit
+                  RETURNING key)
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM took) THEN 0.0
+                ELSE (SELECT first FROM held) - (SELECT now FROM n) END
+    """
+)
+_PG_RELEASE = text(
+    "UPDATE shared_limits SET tat = CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE "
+    "PRECISION) + :hold WHERE key = :permit"
 )
 _PG_PAUSED = text(
     "SELECT COALESCE(MAX(tat), 0) - CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE "
@@ -143,6 +200,31 @@ class PostgresLimits:
             left = await conn.scalar(_PG_PAUSED, {"pause": self._key(PAUSE)})
         return max(float(left or 0.0), 0.0)
 
+    def _permit_prefix(self, key: str) -> str:
+        return self._key(f"{PERMITS}:{key}:")
+
+    async def acquire(self, key: str, permit: str, limit: int) -> float:
+        prefix = self._permit_prefix(key)
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        async with self.engine.begin() as conn:
+            await conn.execute(_PG_PERMIT_LOCK, {"prefix": prefix})
+            wait = await conn.scalar(
+                _PG_ACQUIRE,
+                {
+                    "pattern": pattern,
+                    "permit": prefix + permit,
+                    "flight": PERMIT_FLIGHT_SECONDS,
+                    "limit": limit,
+                },
+            )
+        return float(wait or 0.0)
+
+    async def release(self, key: str, permit: str, hold: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                _PG_RELEASE, {"permit": self._permit_prefix(key) + permit, "hold": hold}
+            )
+
     async def close(self) -> None:
         """The engine belongs to the services."""
 
@@ -174,6 +256,25 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 return tostring(math.max(tonumber(redis.call('GET', KEYS[1]) or '0') - now, 0))
 """
 
+# Permits: a sorted set per key, member = permit, score = held until (Redis's clock).
+_REDIS_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3]) * 1000) + 1000)
+  return '0'
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(tonumber(first[2]) - now)
+"""
+_REDIS_RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+"""
+
 
 class RedisLimits:
     """The same GCRA as a Lua script in Redis (atomic, on Redis's clock): with `REDIS_URL`."""
@@ -188,6 +289,8 @@ class RedisLimits:
         self._reserve = self.client.register_script(_REDIS_RESERVE)
         self._pause = self.client.register_script(_REDIS_PAUSE)
         self._paused = self.client.register_script(_REDIS_PAUSED)
+        self._acquire = self.client.register_script(_REDIS_ACQUIRE)
+        self._release = self.client.register_script(_REDIS_RELEASE)
 
     def _key(self, key: str) -> str:
         return f"leerloop:{self.scope}:{key}"
@@ -201,6 +304,13 @@ class RedisLimits:
 
     async def paused_for(self) -> float:
         return float(await self._paused(keys=[self._key(PAUSE)]))
+
+    async def acquire(self, key: str, permit: str, limit: int) -> float:
+        keys = [self._key(f"{PERMITS}:{key}")]
+        return float(await self._acquire(keys=keys, args=[permit, limit, PERMIT_FLIGHT_SECONDS]))
+
+    async def release(self, key: str, permit: str, hold: float) -> None:
+        await self._release(keys=[self._key(f"{PERMITS}:{key}")], args=[permit, hold])
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -252,7 +362,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.local = LocalLimits(clock)  # per-chat slots of this process
         self._buckets: dict[int | str, _Bucket] = {}
         self._groups: dict[int | str, deque[float]] = {}
-        self._sent: deque[float] = deque()  # when this process's last broadcasts went out
+        self._permit_limit = max(1, math.floor(broadcast_per_second))
+        self._permit_prefix = f"{secrets.token_hex(6)}-"
+        self._permit_numbers = itertools.count()
         self._high_waiting = 0
         self._paused_until = -math.inf
         self._pause_checked = -math.inf
@@ -325,22 +437,23 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             wait = await self.shared.reserve("broadcast", self.broadcast_interval)
             if wait > 0:
                 await self.sleep(wait)
-            await self._sent_window()
 
-    async def _sent_window(self) -> None:
-        """At most `broadcast_per_second` of this process's broadcasts in any second, counted
-        when they go out. The shared slots space them evenly, but a busy event loop wakes
-        several sleepers late and at once; they would reach Telegram in one burst (a 429, and
-        a pause for everyone). Evenly spaced slots never wait here."""
-        limit = self.broadcast_per_second
+    async def _take_permit(self) -> str:
+        """One of the `broadcast_per_second` permits shared by every process (see the module
+        docstring); waits while all are held."""
+        permit = f"{self._permit_prefix}{next(self._permit_numbers)}"
         while True:
-            now = self.clock()
-            while self._sent and now - self._sent[0] >= 1.0:
-                self._sent.popleft()
-            if len(self._sent) < limit:
-                self._sent.append(now)
-                return
-            await self.sleep(1.0 - (now - self._sent[0]))
+            wait = await self.shared.acquire("broadcast", permit, self._permit_limit)
+            if wait <= 0:
+                return permit
+            await self.sleep(min(wait, 1.0))
+
+    async def _return_permit(self, permit: str) -> None:
+        """Telegram has the message (or refused it): its permit counts for one second more."""
+        try:
+            await self.shared.release("broadcast", permit, 1.0)
+        except Exception:
+            logger.warning("telegram: could not return a broadcast permit; it expires by itself")
 
     def _forget_quiet_chats(self, now: float) -> None:
         """Chats whose bucket is full again need no memory (keeps the map small)."""
@@ -366,10 +479,13 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         low = bool(rate_limit_args and rate_limit_args.get("priority") == LOW)
         retries = 0
         while True:
+            permit: str | None = None
             if chat_id is not None:
                 if low:
                     await self._wait_for_pause()
                     await self._broadcast_slot(chat_id)
+                    if self.broadcast_interval:
+                        permit = await self._take_permit()
                 else:
                     # While replies wait out a pause, this process's broadcasts stand back.
                     self._high_waiting += 1
@@ -390,6 +506,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 logger.warning("telegram: 429, pausing all sends for %.1f s", seconds)
                 self._paused_until = max(self._paused_until, self.clock() + seconds + 0.1)
                 await self.shared.pause(seconds + 0.1)
+            finally:
+                if permit is not None:
+                    await self._return_permit(permit)
 
 
 def _is_group(chat_id: int | str) -> bool:

@@ -101,8 +101,9 @@ class NudgeDelivery:
         runs out, and rows of a live process are never taken (see `services.outbox`)."""
 
     async def tick(self) -> None:
-        """Plan what is due, then send everything due (the scheduler's job)."""
-        if self._stopping:
+        """Plan what is due, then send everything due (the scheduler's job); not while the
+        process is still warming up (the first tick after it does)."""
+        if self._stopping or not self.services.warm.is_set():
             return
         self._running = asyncio.current_task()
         try:

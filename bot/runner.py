@@ -109,7 +109,7 @@ async def _serve(settings: Settings) -> None:
     def ready() -> str:
         if draining:
             return "draining"
-        if telegram is not None and not telegram.ready:
+        if not services.warm.is_set() or (telegram is not None and not telegram.ready):
             return "starting"
         return "ready"
 

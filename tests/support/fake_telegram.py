@@ -85,6 +85,7 @@ class FakeTelegram:
         # replies to people chatting are limited per chat, not by the bulk 30/s.
         self.flood_chats: range | None = None
         self.too_many: int = 0
+        self.too_many_at: list[float] = []  # when each flood-control 429 was answered
         self._recent: deque[float] = deque()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -133,6 +134,7 @@ class FakeTelegram:
             {
                 "sent": [[m.chat_id, m.at] for m in self.sent],
                 "too_many": self.too_many,
+                "too_many_at": self.too_many_at,
                 "max_in_any_second": self.max_in_any_second(),
                 "per_second": self.rate(),
             }
@@ -422,6 +424,7 @@ class FakeTelegram:
                 self._recent.popleft()
             if len(self._recent) >= self.max_per_second:
                 self.too_many += 1
+                self.too_many_at.append(now)
                 return web.json_response(
                     {
                         "ok": False,
