@@ -448,10 +448,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 return permit
             await self.sleep(min(wait, 1.0))
 
-    async def _return_permit(self, permit: str) -> None:
-        """Telegram has the message (or refused it): its permit counts for one second more."""
+    async def _return_permit(self, permit: str, answered: float) -> None:
+        """Telegram has the message (or refused it): its permit counts until a second after the
+        answer came (not after this return reaches the shared server, which may be later)."""
         try:
-            await self.shared.release("broadcast", permit, 1.0)
+            await self.shared.release("broadcast", permit, max(answered + 1.0 - self.clock(), 0.0))
         except Exception:
             logger.warning("telegram: could not return a broadcast permit; it expires by itself")
 
@@ -495,8 +496,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                         self._high_waiting -= 1
                     await self._reply_slot(chat_id)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
+                answered = self.clock()
+                return result
             except RetryAfter as exc:
+                answered = self.clock()
                 self.retry_after_count += 1
                 if retries >= self.max_retries:
                     raise
@@ -506,9 +510,12 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 logger.warning("telegram: 429, pausing all sends for %.1f s", seconds)
                 self._paused_until = max(self._paused_until, self.clock() + seconds + 0.1)
                 await self.shared.pause(seconds + 0.1)
+            except BaseException:
+                answered = self.clock()
+                raise
             finally:
                 if permit is not None:
-                    await self._return_permit(permit)
+                    await self._return_permit(permit, answered)
 
 
 def _is_group(chat_id: int | str) -> bool:

@@ -128,6 +128,9 @@ async def test_a_second_process_mid_campaign_sends_nothing_twice(
         await fake.wait_until(lambda: sum(delivered(fake).values()) >= MEMBERS // 4, timeout=90)
         await second.start()
         assert sum(delivered(fake).values()) < MEMBERS, "the second must start mid-campaign"
+        # A load balancer's check: 503 "starting" while the NLU and the index load, then 200;
+        # the second sends only from then on (loading competes with the first for the CPU).
+        assert await second.readiness() == ["starting", "ready"]
         await fake.wait_until(lambda: len(delivered(fake)) >= MEMBERS, timeout=90)
         await asyncio.sleep(1.0)  # anything extra would arrive now
     finally:
@@ -138,12 +141,10 @@ async def test_a_second_process_mid_campaign_sends_nothing_twice(
     assert len(counts) == MEMBERS, "nobody missed"
     assert sum(counts.values()) - MEMBERS == 0, "nobody got it twice"
     assert fake.max_in_any_second(CHATS) <= 30
-    # Slots are taken from the shared bucket at 29.55/s, but requests from two processes reach
-    # the fake's strict sliding window with scheduling jitter, so now and then one arrives a few
-    # ms early and gets a 429; the limiter waits it out for every process (nothing is lost or
-    # sent twice for it, as the counts above show). Seen: 0 on a quiet machine, 9 in one CI run.
+    # Every broadcast holds a shared permit until a second after its answer: however the two
+    # processes' requests are delayed on the way, the fake's strict window never sees 31.
     print(f"second process mid-campaign: {fake.too_many} answered 429")
-    assert fake.too_many <= 15, "429s are jitter at the edge, not a broken limit"
+    assert fake.too_many == 0
     assert await outbox_statuses(pg_url) == {"sent": MEMBERS}
 
 
@@ -172,9 +173,9 @@ async def test_sigkill_mid_campaign_loses_nothing_and_duplicates_at_most_what_wa
     assert len(counts) == MEMBERS, "nobody missed"
     assert duplicates <= CONCURRENCY
     assert fake.max_in_any_second(CHATS) <= 30
-    # A process killed with requests on the wire can put one or two beside the next process's
-    # first sends; the limiter waits such a 429 out, nothing is lost or sent twice for it.
-    assert fake.too_many <= 2
+    # The killed process's permits in flight stay held (they expire by themselves), so its
+    # requests still on the wire cannot make 31 with the next process's first sends.
+    assert fake.too_many == 0
     assert await outbox_statuses(pg_url) == {"sent": MEMBERS}
 
 

@@ -73,6 +73,23 @@ class LeerloopProcess:
                 await asyncio.sleep(0.1)
         raise AssertionError(f"leerloop run did not become healthy: {self.log.read_text()}")
 
+    async def readiness(self, timeout: float = 90.0) -> list[str]:
+        """Poll /readyz until it says ready; the states seen, in order, without repeats."""
+        seen: list[str] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with httpx.AsyncClient() as client:
+            while loop.time() < deadline:
+                response = await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)
+                state = str(response.json()["status"])
+                assert (response.status_code == 200) == (state == "ready"), response.text
+                if not seen or seen[-1] != state:
+                    seen.append(state)
+                if state == "ready":
+                    return seen
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"never ready: {seen}")
+
     async def kill(self) -> int:
         """SIGKILL: the process dies at once, as on a power cut or an OOM kill."""
         assert self.proc is not None
