@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz
 
+from core.yaml_files import load_yaml
 from knowledge.text import fold
 
 PHRASES_FILE = Path(__file__).resolve().parent / "data" / "phrases.yml"
@@ -25,7 +25,7 @@ _NAME_WORD_LENGTH = 5
 
 @cache
 def _data() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = load_yaml(PHRASES_FILE)
     return loaded
 
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
+
+from core.yaml_files import load_yaml
 
 ANSWERS_FILE = Path(__file__).resolve().parent / "answers.yml"
 AFFIRM, DENY = "affirm", "deny"
@@ -111,7 +112,7 @@ class AnswerPhrases:
     @classmethod
     @cache
     def load(cls, path: Path = ANSWERS_FILE) -> AnswerPhrases:
-        data = _AnswersFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        data = _AnswersFile.model_validate(load_yaml(path))
         return cls(
             yes=frozenset(fold(p) for p in data.agree),
             no=frozenset(fold(p) for p in data.refuse),

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.yaml_files import load_yaml
 from dialogues._payloads import MAX_PAYLOAD_BYTES, Answer, encode
 from dialogues._slots import SlotSpec
 from nlu import Intent
@@ -291,7 +291,7 @@ class FlowSet:
     def load(cls, directory: Path = FLOWS_DIR) -> FlowSet:
         flows = []
         for path in sorted(directory.glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path)
             try:
                 flows.append(Flow.model_validate(data))
             except ValueError as exc:

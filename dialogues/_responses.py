@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
+
+from core.yaml_files import load_yaml
 
 DIALOGUES_DIR = Path(__file__).resolve().parent
 
@@ -56,7 +57,7 @@ class ResponseCatalogue:
     def load(cls, directory: Path = DIALOGUES_DIR) -> ResponseCatalogue:
         merged: dict[str, tuple[str, ...]] = {}
         for path in sorted(directory.glob("responses*.yml")):
-            parsed = _ResponseFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            parsed = _ResponseFile.model_validate(load_yaml(path))
             for key, value in parsed.responses.items():
                 if key in merged:
                     raise ValueError(f"response {key!r} is defined twice ({path.name})")

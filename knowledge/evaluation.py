@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from core.yaml_files import load_yaml
 from knowledge.search import CourseIndex, SearchQuery
 
 
@@ -22,7 +22,7 @@ class LabelledQuery(BaseModel):
 
 
 def load_queries(path: Path) -> list[LabelledQuery]:
-    return [LabelledQuery.model_validate(q) for q in yaml.safe_load(path.read_text("utf-8"))]
+    return [LabelledQuery.model_validate(q) for q in load_yaml(path)]
 
 
 def _dcg(gains: Sequence[int]) -> float:

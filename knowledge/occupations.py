@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.yaml_files import load_yaml
 from knowledge.models import Occupation, Skill
 from knowledge.text import fold
 
@@ -56,13 +56,13 @@ class _Profiles(BaseModel):
 
 @cache
 def _profiles() -> _Profiles:
-    data = yaml.safe_load((DATA_DIR / "skill_profiles.yml").read_text(encoding="utf-8"))
+    data = load_yaml(DATA_DIR / "skill_profiles.yml")
     return _Profiles.model_validate(data)
 
 
 @cache
 def _skill_words() -> dict[str, str]:
-    data = yaml.safe_load((DATA_DIR / "skill_words.yml").read_text(encoding="utf-8"))
+    data = load_yaml(DATA_DIR / "skill_words.yml")
     return {str(code): str(words) for code, words in data.items()}
 
 

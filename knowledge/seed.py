@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation, OrgKind
+from core.yaml_files import load_yaml
 from knowledge.courses import PROVINCES, import_courses
 from knowledge.models import (
     IscoGroup,
@@ -211,7 +211,7 @@ def _area(name: str, kind: str, province: str, region: str) -> dict[str, Any]:
 async def _regulations(session: AsyncSession) -> int:
     """Add the seed's regulations that are missing, and replace those the seed has checked more
     recently than the stored copy (an admin's newer update is kept)."""
-    data = yaml.safe_load((DATA_DIR / "regulations.yml").read_text(encoding="utf-8"))
+    data = load_yaml(DATA_DIR / "regulations.yml")
     entries = data["regulations"]
     pending: list[tuple[str, RegulationIn]] = []
     for entry in entries:

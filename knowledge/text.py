@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
+
+from core.yaml_files import load_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
@@ -94,7 +95,7 @@ class Vocabulary:
     @classmethod
     @cache
     def load(cls, path: Path = DATA_DIR / "synonyms.yml") -> Vocabulary:
-        data = _VocabularyFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        data = _VocabularyFile.model_validate(load_yaml(path))
         phrases: dict[tuple[str, ...], set[int]] = {}
         for group_id, group in enumerate(data.synonyms):
             for phrase in group:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from nlu._data import YAML_LOADER
+
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "config.yml"
 
 
@@ -44,7 +46,7 @@ class NluConfig(_Strict):
 
 
 def load_config(path: Path = CONFIG_FILE) -> NluConfig:
-    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506
     steps = {
         step["name"]: {k: v for k, v in step.items() if k != "name"} for step in raw["pipeline"]
     }

@@ -18,6 +18,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # [text](entity), [text](entity:value) or [text]{"entity": "x", "value": "y"}
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]+\}))")
 
+# libyaml when PyYAML has it: the same safe objects, about ten times faster than pure Python.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class EntitySpan:
@@ -85,7 +88,7 @@ def _items(raw: str | list[Any]) -> list[str]:
 
 
 def load_yaml(path: Path) -> TrainingData:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}  # noqa: S506
     data = TrainingData()
     for block in doc.get("nlu", []) or []:
         if "intent" in block:

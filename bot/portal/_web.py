@@ -9,7 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -19,6 +18,7 @@ from actions.formatting import day, euro
 from bot._api_common import SessionDep, check_kind, services_of
 from core.db import utcnow
 from core.models import Organisation, OrgKind
+from core.yaml_files import load_yaml
 from services.portal import SignedIn, session_for
 
 PREFIX = "/portaal"
@@ -72,7 +72,7 @@ KIND_LABELS = {
 
 
 def _load_reasons() -> list[tuple[re.Pattern[str], str]]:
-    data = yaml.safe_load((_HERE / "reasons.yml").read_text("utf-8"))
+    data = load_yaml(_HERE / "reasons.yml")
     return [(re.compile(pattern), text) for pattern, text in data["reasons"]]
 
 
