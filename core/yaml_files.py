@@ -15,11 +15,6 @@ import yaml
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse_yaml(text: str) -> Any:
-    """Like `yaml.safe_load(text)`."""
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
-
-
 def load_yaml(path: Path) -> Any:
     """Like `yaml.safe_load(path.read_text("utf-8"))`."""
-    return parse_yaml(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506 - safe

@@ -65,7 +65,7 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         # The same messages per chat, and a wake-up per chat: waiting for one person's reply
         # stays cheap when thousands of messages went out (benchmarks ask many times a second).
-        self._by_chat: dict[int, list[SentMessage]] = defaultdict(list)
+        self.by_chat: dict[int, list[SentMessage]] = defaultdict(list)
         self._arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self.edits: list[dict[str, Any]] = []
         self.refused: list[tuple[str, str]] = []  # (method, Telegram's reason) of 400 answers
@@ -145,7 +145,7 @@ class FakeTelegram:
         chat, count = int(request.query["chat_id"]), int(request.query["count"])
         timeout = float(request.query.get("timeout", "10"))
         arrived = await self.wait_count(chat, count, time.monotonic() + timeout)
-        return web.json_response({"count": len(self._by_chat[chat]), "arrived": arrived})
+        return web.json_response({"count": len(self.by_chat[chat]), "arrived": arrived})
 
     async def _config(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -239,17 +239,17 @@ class FakeTelegram:
         return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
-        return list(self._by_chat.get(chat_id, ()))
+        return list(self.by_chat.get(chat_id, ()))
 
     def _record(self, message: SentMessage) -> None:
         self.sent.append(message)
-        self._by_chat[message.chat_id].append(message)
+        self.by_chat[message.chat_id].append(message)
         self._arrived[message.chat_id].set()
 
     async def wait_count(self, chat_id: int, count: int, deadline: float) -> bool:
         """Wait until `count` messages went to `chat_id` in total; False at the deadline."""
         event = self._arrived[chat_id]
-        while len(self._by_chat[chat_id]) < count:
+        while len(self.by_chat[chat_id]) < count:
             event.clear()
             left = deadline - time.monotonic()
             if left <= 0:
